@@ -1,0 +1,95 @@
+package dev.iomux.internal;
+
+import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.intptr_t;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+
+/**
+ * The libc functions iomux calls, bound once through jnr-ffi ({@link Native#C}).
+ *
+ * <p>Internal: backends and the native socket helpers use it; users should not.
+ *
+ * <p>Pointers are passed as {@code @intptr_t long} addresses of memory we own ({@link NativeBuffer},
+ * or a direct {@link java.nio.ByteBuffer}), which keeps jnr-ffi from marshalling anything (a direct
+ * address costs 35-60 ns less per call than a {@code Struct[]} or heap array, build-proto.md Q5).
+ *
+ * <p>The library is loaded with {@code LibraryOption.IgnoreError}; only calls marked {@link SaveError}
+ * save errno, right after the native call, so {@link Native#errno()} read immediately after a failed
+ * call is that call's errno and never a stale value from the JVM (build-proto.md Q4).
+ *
+ * <p>{@code fcntl} and {@code ioctl} are variadic in C; they are declared with a fixed third argument,
+ * which the x86-64 and AArch64 calling conventions pass the same way for integer arguments.
+ */
+public interface LibC {
+    // --- descriptors -------------------------------------------------------------------------
+    @SaveError int close(int fd);
+
+    @SaveError int dup(int fd);
+
+    @SaveError int dup2(int oldfd, int newfd);
+
+    @SaveError int dup3(int oldfd, int newfd, int flags);
+
+    @SaveError int fcntl(int fd, int cmd, int arg);
+
+    @SaveError int open(String path, int flags, int mode);
+
+    @SaveError @ssize_t long read(int fd, @intptr_t long buf, @size_t long count);
+
+    @SaveError @ssize_t long write(int fd, @intptr_t long buf, @size_t long count);
+
+    @SaveError int pipe2(@Out int[] fds, int flags);
+
+    @SaveError int eventfd(int initval, int flags);
+
+    // --- sockets -----------------------------------------------------------------------------
+    @SaveError int socket(int domain, int type, int protocol);
+
+    @SaveError int socketpair(int domain, int type, int protocol, @Out int[] sv);
+
+    @SaveError int bind(int fd, @intptr_t long addr, int addrlen);
+
+    @SaveError int listen(int fd, int backlog);
+
+    @SaveError int accept4(int fd, @intptr_t long addr, @intptr_t long addrlen, int flags);
+
+    @SaveError int connect(int fd, @intptr_t long addr, int addrlen);
+
+    @SaveError int getsockname(int fd, @intptr_t long addr, @intptr_t long addrlen);
+
+    @SaveError int getpeername(int fd, @intptr_t long addr, @intptr_t long addrlen);
+
+    @SaveError int shutdown(int fd, int how);
+
+    @SaveError @ssize_t long recv(int fd, @intptr_t long buf, @size_t long len, int flags);
+
+    @SaveError @ssize_t long send(int fd, @intptr_t long buf, @size_t long len, int flags);
+
+    @SaveError int setsockopt(int fd, int level, int optname, @intptr_t long optval, int optlen);
+
+    @SaveError int getsockopt(int fd, int level, int optname, @intptr_t long optval, @intptr_t long optlen);
+
+    @SaveError int ioctl(int fd, @intptr_t long request, @intptr_t long arg);
+
+    // --- readiness ---------------------------------------------------------------------------
+    @SaveError int select(int nfds, @intptr_t long readfds, @intptr_t long writefds,
+                          @intptr_t long exceptfds, @intptr_t long timeout);
+
+    @SaveError int poll(@intptr_t long fds, @intptr_t long nfds, int timeout);
+
+    @SaveError int epoll_create1(int flags);
+
+    @SaveError int epoll_ctl(int epfd, int op, int fd, @intptr_t long event);
+
+    @SaveError int epoll_wait(int epfd, @intptr_t long events, int maxevents, int timeout);
+
+    // --- process -----------------------------------------------------------------------------
+    @SaveError int getrlimit(int resource, @intptr_t long rlim);
+
+    @SaveError int setrlimit(int resource, @intptr_t long rlim);
+
+    @IgnoreError int getpid();
+}

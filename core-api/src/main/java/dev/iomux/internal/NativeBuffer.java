@@ -1,0 +1,169 @@
+package dev.iomux.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+
+import com.kenai.jffi.MemoryIO;
+
+/**
+ * A block of native memory that iomux owns: allocated zeroed, freed explicitly, and counted.
+ *
+ * <p>Internal. Every read and write goes through a direct {@link ByteBuffer} over the block, so an
+ * offset outside it throws {@link IndexOutOfBoundsException} instead of touching memory we do not own;
+ * the JIT compiles those accesses to plain loads and stores. After {@link #free()} the view is replaced
+ * by an empty one, so a stray access fails the same way instead of reading freed memory.
+ *
+ * <p>Unlike {@code ByteBuffer.allocateDirect}, the memory goes back to the system when {@link #free()} is
+ * called, not when the garbage collector gets round to it; {@link #liveBlocks()} counts blocks not yet
+ * freed, which tests use to check that closing a selector releases everything it allocated.
+ */
+public final class NativeBuffer {
+    private static final MemoryIO IO = MemoryIO.getInstance();
+    private static final ByteBuffer FREED = ByteBuffer.allocateDirect(0);
+    private static final AtomicLong LIVE_BLOCKS = new AtomicLong();
+    private static final AtomicLong LIVE_BYTES = new AtomicLong();
+
+    private final int size;
+    private long address;
+    private ByteBuffer view;
+
+    private NativeBuffer(int size) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("native buffer size must be positive, got " + size);
+        }
+        long a = IO.allocateMemory(size, true);
+        if (a == 0) {
+            throw new OutOfMemoryError("could not allocate " + size + " bytes of native memory");
+        }
+        this.size = size;
+        this.address = a;
+        this.view = IO.newDirectByteBuffer(a, size).order(ByteOrder.nativeOrder());
+        LIVE_BLOCKS.incrementAndGet();
+        LIVE_BYTES.addAndGet(size);
+    }
+
+    /**
+     * Allocates a zeroed block.
+     *
+     * @param size its size in bytes, positive
+     * @return the block
+     */
+    public static NativeBuffer allocate(int size) {
+        return new NativeBuffer(size);
+    }
+
+    /**
+     * Returns the number of blocks allocated and not yet freed, process-wide.
+     *
+     * @return the live block count
+     */
+    public static long liveBlocks() {
+        return LIVE_BLOCKS.get();
+    }
+
+    /**
+     * Returns the number of bytes in blocks not yet freed, process-wide.
+     *
+     * @return the live byte count
+     */
+    public static long liveBytes() {
+        return LIVE_BYTES.get();
+    }
+
+    /** @return the block's address, to pass to a system call; 0 once freed */
+    public long address() {
+        return address;
+    }
+
+    /** @return the block's size in bytes */
+    public int size() {
+        return size;
+    }
+
+    /** @return the int at {@code offset}, in native byte order */
+    public int getInt(int offset) {
+        return view.getInt(offset);
+    }
+
+    /** Stores an int at {@code offset}, in native byte order. */
+    public void putInt(int offset, int value) {
+        view.putInt(offset, value);
+    }
+
+    /** @return the short at {@code offset}, in native byte order */
+    public short getShort(int offset) {
+        return view.getShort(offset);
+    }
+
+    /** Stores a short at {@code offset}, in native byte order. */
+    public void putShort(int offset, short value) {
+        view.putShort(offset, value);
+    }
+
+    /** @return the long at {@code offset}, in native byte order */
+    public long getLong(int offset) {
+        return view.getLong(offset);
+    }
+
+    /** Stores a long at {@code offset}, in native byte order. */
+    public void putLong(int offset, long value) {
+        view.putLong(offset, value);
+    }
+
+    /** @return the byte at {@code offset} */
+    public byte getByte(int offset) {
+        return view.get(offset);
+    }
+
+    /** Stores a byte at {@code offset}. */
+    public void putByte(int offset, byte value) {
+        view.put(offset, value);
+    }
+
+    /** Copies {@code length} bytes from {@code src[srcOffset..]} to this block at {@code offset}. */
+    public void put(int offset, byte[] src, int srcOffset, int length) {
+        view.put(offset, src, srcOffset, length);
+    }
+
+    /** Copies {@code length} bytes of this block at {@code offset} into {@code dst[dstOffset..]}. */
+    public void get(int offset, byte[] dst, int dstOffset, int length) {
+        view.get(offset, dst, dstOffset, length);
+    }
+
+    /** Zeroes {@code length} bytes at {@code offset}. */
+    public void clear(int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, view.capacity());
+        IO.setMemory(address + offset, length, (byte) 0);
+    }
+
+    /** Copies {@code length} bytes at {@code srcOffset} of {@code src} to {@code offset} of this block. */
+    public void copyFrom(NativeBuffer src, int srcOffset, int offset, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.view.capacity());
+        Objects.checkFromIndexSize(offset, length, view.capacity());
+        IO.copyMemory(src.address + srcOffset, address + offset, length);
+    }
+
+    /** @return whether {@link #free()} has been called */
+    public boolean isFreed() {
+        return address == 0;
+    }
+
+    /** Returns the memory to the system. Idempotent. */
+    public void free() {
+        if (address != 0) {
+            long a = address;
+            address = 0;
+            view = FREED;
+            IO.freeMemory(a);
+            LIVE_BLOCKS.decrementAndGet();
+            LIVE_BYTES.addAndGet(-size);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NativeBuffer[" + size + " bytes" + (address == 0 ? ", freed]" : "]");
+    }
+}
