@@ -214,6 +214,30 @@ public abstract class AbstractSelector implements Selector {
     }
 
     /**
+     * Checks that a descriptor is open, for backends whose kernel interface only learns about a
+     * descriptor at the next wait: register refuses a closed fd with EBADF on every backend (rule
+     * API-REGISTER), as epoll_ctl does by itself.
+     *
+     * @param fd the descriptor
+     * @throws NativeIOException EBADF if it is not open
+     */
+    protected static void requireOpen(int fd) throws NativeIOException {
+        if (C.fcntl(fd, Linux.F_GETFD, 0) < 0) {
+            throw new NativeIOException("fcntl(fd=" + fd + ", F_GETFD)", Native.errno(),
+                    "register needs an open descriptor");
+        }
+    }
+
+    /**
+     * Returns every current key. State lock held. Allocates: for rare paths (rebuilding a kernel object).
+     *
+     * @return the keys, in descriptor order
+     */
+    protected final SelectorKey[] registeredKeys() {
+        return table.values(new SelectorKey[table.size()]);
+    }
+
+    /**
      * Reports a key as ready. State lock held, from {@link #implCollect}; at most once per key per batch.
      *
      * @param key   the current key
@@ -381,7 +405,7 @@ public abstract class AbstractSelector implements Selector {
 
     @Override
     public final SelectorKey modify(int fd, int events) throws IOException {
-        checkFd(fd);
+        checkNotNegative(fd);
         stateLock.lock();
         try {
             ensureOpen("modify fd " + fd);
@@ -393,7 +417,7 @@ public abstract class AbstractSelector implements Selector {
 
     @Override
     public final SelectorKey modify(int fd, int events, Object attachment) throws IOException {
-        checkFd(fd);
+        checkNotNegative(fd);
         checkEvents(fd, events);
         stateLock.lock();
         try {
@@ -434,9 +458,7 @@ public abstract class AbstractSelector implements Selector {
 
     @Override
     public final SelectorKey unregister(int fd) {
-        if (fd < 0) {
-            throw new IllegalArgumentException("fd must not be negative, got " + fd);
-        }
+        checkNotNegative(fd);
         stateLock.lock();
         try {
             ensureOpen("unregister fd " + fd);
@@ -493,10 +515,14 @@ public abstract class AbstractSelector implements Selector {
         return id;
     }
 
-    private void checkFd(int fd) {
+    private static void checkNotNegative(int fd) {
         if (fd < 0) {
             throw new IllegalArgumentException("fd must not be negative, got " + fd);
         }
+    }
+
+    private void checkFd(int fd) {
+        checkNotNegative(fd);
         if (fd > capabilities.maxFd()) {
             throw new IllegalArgumentException(fdLimitMessage(fd));
         }

@@ -24,6 +24,7 @@ public final class Linux {
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
     public static final int EMFILE = 24;
+    public static final int ENOSPC = 28;
     public static final int EPIPE = 32;
     public static final int ELOOP = 40;
     public static final int ENOPROTOOPT = 92;

@@ -1,0 +1,72 @@
+package dev.iomux.poll;
+
+import dev.iomux.internal.NativeBuffer;
+
+/**
+ * An array of {@code struct pollfd} in native memory, read and written in one place.
+ *
+ * <pre>
+ * struct pollfd { int fd; short events; short revents; };   // 8 bytes on every Linux ABI
+ * </pre>
+ *
+ * <p>It grows by doubling; growing copies the entries into a new block, so it may only happen while no
+ * poll(2) call is using the array.
+ */
+final class PollFdArray {
+    static final int SIZE = 8;
+    private static final int FD = 0;
+    private static final int EVENTS = 4;
+    private static final int REVENTS = 6;
+
+    private NativeBuffer memory;
+    private int capacity;
+
+    PollFdArray(int capacity) {
+        this.capacity = capacity;
+        this.memory = NativeBuffer.allocate(capacity * SIZE);
+    }
+
+    long address() {
+        return memory.address();
+    }
+
+    int capacity() {
+        return capacity;
+    }
+
+    int fd(int i) {
+        return memory.getInt(i * SIZE + FD);
+    }
+
+    int revents(int i) {
+        return memory.getShort(i * SIZE + REVENTS) & 0xffff;
+    }
+
+    void set(int i, int fd, int events) {
+        memory.putInt(i * SIZE + FD, fd);
+        memory.putShort(i * SIZE + EVENTS, (short) events);
+        memory.putShort(i * SIZE + REVENTS, (short) 0);
+    }
+
+    /** Copies entry {@code from} over entry {@code to}: swap-with-last removal. */
+    void copy(int from, int to) {
+        memory.copyFrom(memory, from * SIZE, to * SIZE, SIZE);
+    }
+
+    /** Makes room for at least {@code needed} entries, keeping the first {@code used}. */
+    void ensureCapacity(int needed, int used) {
+        if (needed <= capacity) {
+            return;
+        }
+        int grown = Math.max(needed, capacity * 2);
+        NativeBuffer bigger = NativeBuffer.allocate(Math.multiplyExact(grown, SIZE));
+        bigger.copyFrom(memory, 0, 0, used * SIZE);
+        memory.free();
+        memory = bigger;
+        capacity = grown;
+    }
+
+    void free() {
+        memory.free();
+    }
+}

@@ -1,0 +1,239 @@
+package dev.iomux.select;
+
+import static dev.iomux.internal.Native.C;
+
+import java.io.IOException;
+import java.util.EnumSet;
+
+import dev.iomux.AbstractSelector;
+import dev.iomux.Capabilities;
+import dev.iomux.Capability;
+import dev.iomux.Events;
+import dev.iomux.NativeIOException;
+import dev.iomux.SelectorKey;
+import dev.iomux.internal.Linux;
+import dev.iomux.internal.Native;
+import dev.iomux.internal.NativeBuffer;
+
+/**
+ * Select-based selector: three master fd_sets kept up to date by register, modify and unregister, copied
+ * into three working sets before every call because select(2) overwrites them with its result
+ * (value-result, rule SELECT-VALUE-RESULT).
+ *
+ * <p>Only descriptors 0..1023 fit (FD_SETSIZE, rule SELECT-FDSETSIZE); larger ones are refused at
+ * register. {@code PRIORITY} uses exceptfds. select(2) folds errors and hang-ups into readable and
+ * writable, so this backend reports no ERROR or HANGUP flags. {@code ONESHOT} is emulated by clearing a
+ * fired key's bits in the masters until modify re-arms it.
+ *
+ * <p>A registered descriptor closed behind the selector's back makes select(2) fail with EBADF, every
+ * time, for all descriptors; the backend finds which ones (fcntl F_GETFD), reports them as
+ * {@link Events#ERROR} on their keys, and selects the others again (rule CLOSED-FD).
+ */
+final class SelectSelector extends AbstractSelector {
+    static final Capabilities CAPABILITIES =
+            Capabilities.of(EnumSet.of(Capability.ONESHOT, Capability.PRIORITY), FdSet.BITS - 1);
+
+    private FdSet readMaster;
+    private FdSet writeMaster;
+    private FdSet exceptMaster;
+    private FdSet readSet;
+    private FdSet writeSet;
+    private FdSet exceptSet;
+    private NativeBuffer timeval;
+    private int maxFd;            // highest fd in the masters, the wake-up fd included; state lock
+    private int nfds;             // maxFd + 1 as of the last implPrepare; selecting thread
+    private final int[] closedFds = new int[FdSet.BITS];
+    private int closedCount;
+
+    // Counter for tests: select(2) calls made again after EBADF.
+    long ebadfRetries;
+
+    SelectSelector() throws IOException {
+        super("select", CAPABILITIES);
+        try {
+            if (wakeupFd() >= FdSet.BITS) {
+                throw new IOException("cannot open a select selector: its wake-up eventfd got fd " + wakeupFd()
+                        + ", which does not fit in an fd_set (FD_SETSIZE " + FdSet.BITS + "); with this many "
+                        + "descriptors open, use backend-poll or backend-epoll");
+            }
+            readMaster = new FdSet();
+            writeMaster = new FdSet();
+            exceptMaster = new FdSet();
+            readSet = new FdSet();
+            writeSet = new FdSet();
+            exceptSet = new FdSet();
+            timeval = NativeBuffer.allocate(16);
+            readMaster.set(wakeupFd());
+            maxFd = wakeupFd();
+        } catch (IOException | RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    @Override
+    protected String fdLimitMessage(int fd) {
+        return "select(2) cannot watch fd " + fd + ": an fd_set is a bitmap of FD_SETSIZE = " + FdSet.BITS
+                + " bits, descriptors 0.." + (FdSet.BITS - 1) + " only (rule SELECT-FDSETSIZE); "
+                + "use backend-poll or backend-epoll, which have no such limit";
+    }
+
+    @Override
+    protected void implRegister(SelectorKey key) throws IOException {
+        requireOpen(key.fd());
+        setBits(key);
+        wakeupIfSelecting();
+    }
+
+    @Override
+    protected void implModify(SelectorKey oldKey, SelectorKey newKey) {
+        clearBits(newKey.fd());
+        setBits(newKey);
+        wakeupIfSelecting();
+    }
+
+    @Override
+    protected void implUnregister(SelectorKey key) {
+        clearBits(key.fd());
+    }
+
+    @Override
+    protected void implDisarm(SelectorKey key, boolean fired) {
+        clearBits(key.fd());
+    }
+
+    private void setBits(SelectorKey key) {
+        int fd = key.fd();
+        int interest = key.interest();
+        if ((interest & Events.READ) != 0) {
+            readMaster.set(fd);
+        }
+        if ((interest & Events.WRITE) != 0) {
+            writeMaster.set(fd);
+        }
+        if ((interest & Events.PRIORITY) != 0) {
+            exceptMaster.set(fd);
+        }
+        maxFd = Math.max(maxFd, fd);
+    }
+
+    private void clearBits(int fd) {
+        readMaster.clear(fd);
+        writeMaster.clear(fd);
+        exceptMaster.clear(fd);
+        if (fd == maxFd) {
+            while (maxFd > 0 && !readMaster.isSet(maxFd) && !writeMaster.isSet(maxFd) && !exceptMaster.isSet(maxFd)) {
+                maxFd--;
+            }
+        }
+    }
+
+    @Override
+    protected void implPrepare() {
+        nfds = maxFd + 1;
+        int words = (nfds + 63) >>> 6;
+        readSet.copyFrom(readMaster, words);
+        writeSet.copyFrom(writeMaster, words);
+        exceptSet.copyFrom(exceptMaster, words);
+    }
+
+    @Override
+    protected int implSelect(long timeoutNanos) throws IOException {
+        closedCount = 0;
+        int n = select(timeoutNanos);
+        while (n < 0) {
+            int errno = Native.errno();
+            if (errno == Linux.EINTR) {
+                return INTERRUPTED;
+            }
+            if (errno != Linux.EBADF || !findClosed()) {
+                throw new NativeIOException("select(nfds=" + nfds + ")", errno, null);
+            }
+            // The sets are left as they were on error (linux-readiness-observed.md, Rule 14), minus the
+            // closed descriptors now: ask again without waiting, the closed ones are news enough.
+            ebadfRetries++;
+            n = select(0);
+        }
+        return n + closedCount;
+    }
+
+    private int select(long timeoutNanos) {
+        long tv = 0; // NULL: no timeout
+        if (timeoutNanos >= 0) {
+            long seconds = timeoutNanos / 1_000_000_000L;
+            long micros = (timeoutNanos % 1_000_000_000L + 999) / 1000; // round up, never down to 0
+            if (micros == 1_000_000) {
+                seconds++;
+                micros = 0;
+            }
+            timeval.putLong(0, seconds);
+            timeval.putLong(8, micros);
+            tv = timeval.address();
+        }
+        return C.select(nfds, readSet.address(), writeSet.address(), exceptSet.address(), tv);
+    }
+
+    /** After EBADF: moves every closed descriptor out of the working sets into closedFds. */
+    private boolean findClosed() {
+        int before = closedCount;
+        for (int fd = 0; fd < nfds; fd++) {
+            if ((readSet.isSet(fd) || writeSet.isSet(fd) || exceptSet.isSet(fd))
+                    && C.fcntl(fd, Linux.F_GETFD, 0) < 0) {
+                readSet.clear(fd);
+                writeSet.clear(fd);
+                exceptSet.clear(fd);
+                closedFds[closedCount++] = fd;
+            }
+        }
+        return closedCount > before;
+    }
+
+    @Override
+    protected void implCollect(int count) {
+        for (int i = 0; i < closedCount; i++) {
+            SelectorKey key = keyOf(closedFds[i]);
+            if (key != null) {
+                collect(key, Events.ERROR | Events.READ | Events.WRITE);
+            }
+        }
+        int words = (nfds + 63) >>> 6;
+        int wakeFd = wakeupFd();
+        for (int w = 0; w < words; w++) {
+            long r = readSet.wordAt(w);
+            long wr = writeSet.wordAt(w);
+            long x = exceptSet.wordAt(w);
+            long any = r | wr | x;
+            while (any != 0) {
+                int bit = Long.numberOfTrailingZeros(any);
+                any &= any - 1;
+                int fd = (w << 6) + bit;
+                if (fd == wakeFd) {
+                    wakeupFdReady();
+                    continue;
+                }
+                SelectorKey key = keyOf(fd);
+                if (key == null) {
+                    continue; // unregistered while select was waiting
+                }
+                long mask = 1L << bit;
+                // One entry per descriptor with every bit that is set, though select(2) counted each
+                // bit (rule SELECT-ONE-ENTRY).
+                int ready = ((r & mask) != 0 ? Events.READ : 0) | ((wr & mask) != 0 ? Events.WRITE : 0)
+                        | ((x & mask) != 0 ? Events.PRIORITY : 0);
+                collect(key, ready);
+            }
+        }
+    }
+
+    @Override
+    protected void implClose() {
+        for (FdSet s : new FdSet[] {readMaster, writeMaster, exceptMaster, readSet, writeSet, exceptSet}) {
+            if (s != null) {
+                s.free();
+            }
+        }
+        if (timeval != null) {
+            timeval.free();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.iomux.internal;
+
+import static dev.iomux.Events.ERROR;
+import static dev.iomux.Events.HANGUP;
+import static dev.iomux.Events.PRIORITY;
+import static dev.iomux.Events.READ;
+import static dev.iomux.Events.READ_HANGUP;
+import static dev.iomux.Events.WRITE;
+
+/**
+ * Translation between iomux events and the bits poll(2) and epoll(7) share: POLLIN and EPOLLIN, POLLOUT
+ * and EPOLLOUT, and so on have the same values (linux-readiness-observed.md, Rule 22).
+ *
+ * <p>Internal, for the poll and epoll backends.
+ */
+public final class PollBits {
+    private PollBits() {
+    }
+
+    /**
+     * Returns what to ask the kernel for: READ asks for POLLIN and POLLRDHUP, so that a half-close is
+     * reported as {@link dev.iomux.Events#READ_HANGUP}; WRITE asks for POLLOUT; PRIORITY for POLLPRI.
+     *
+     * @param interest iomux interest bits
+     * @param readHangup whether to add POLLRDHUP to a read interest
+     * @return the kernel's request bits
+     */
+    public static int request(int interest, boolean readHangup) {
+        int bits = 0;
+        if ((interest & READ) != 0) {
+            bits |= Linux.POLLIN | (readHangup ? Linux.POLLRDHUP : 0);
+        }
+        if ((interest & WRITE) != 0) {
+            bits |= Linux.POLLOUT;
+        }
+        if ((interest & PRIORITY) != 0) {
+            bits |= Linux.POLLPRI;
+        }
+        return bits;
+    }
+
+    /**
+     * Translates what the kernel reported. An error or a hang-up makes both directions ready, so the read
+     * or write that reveals it is tried (CPython: {@code event & ~POLLIN -> WRITE}); the base then masks
+     * the directions with the key's interest. POLLNVAL (the descriptor was closed while registered) is an
+     * error (rule CLOSED-FD).
+     *
+     * @param revents the kernel's bits
+     * @return iomux events: directions and flags
+     */
+    public static int toEvents(int revents) {
+        int ready = 0;
+        if ((revents & Linux.POLLIN) != 0) {
+            ready |= READ;
+        }
+        if ((revents & Linux.POLLOUT) != 0) {
+            ready |= WRITE;
+        }
+        if ((revents & Linux.POLLPRI) != 0) {
+            ready |= PRIORITY;
+        }
+        if ((revents & Linux.POLLRDHUP) != 0) {
+            ready |= READ | READ_HANGUP;
+        }
+        if ((revents & Linux.POLLHUP) != 0) {
+            ready |= READ | WRITE | HANGUP;
+        }
+        if ((revents & (Linux.POLLERR | Linux.POLLNVAL)) != 0) {
+            ready |= READ | WRITE | ERROR;
+        }
+        return ready;
+    }
+}

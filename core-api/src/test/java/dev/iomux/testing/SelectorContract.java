@@ -1,0 +1,757 @@
+package dev.iomux.testing;
+
+import static dev.iomux.Events.EDGE;
+import static dev.iomux.Events.EXCLUSIVE;
+import static dev.iomux.Events.ONESHOT;
+import static dev.iomux.Events.PRIORITY;
+import static dev.iomux.Events.READ;
+import static dev.iomux.Events.WRITE;
+import static dev.iomux.testing.Expect.millisSince;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.iomux.Capability;
+import dev.iomux.Events;
+import dev.iomux.NativeIOException;
+import dev.iomux.Ready;
+import dev.iomux.ReadyHandler;
+import dev.iomux.Selector;
+import dev.iomux.SelectorClosedException;
+import dev.iomux.SelectorKey;
+import dev.iomux.io.Descriptors;
+import dev.iomux.io.Sockets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The selector contract every backend module runs against itself: the API rules (API-*), timeouts
+ * (TIMEOUT-*), wake-up (WAKEUP, CLOSE-WAKES), threads (API-THREADS) and delivery (REPORT-*) of
+ * ../shared/spec/readiness-rules.md, on real descriptors. Capability-dependent cases follow what the
+ * backend declares. The readiness rules of sockets, pipes and files are the conformance kit's (it-tests).
+ *
+ * <p>A backend's test is {@code class XContractTest extends SelectorContract} with {@link #open()}.
+ */
+@ExtendWith(LeakCheck.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+public abstract class SelectorContract {
+    protected Selector sel;
+    protected Fds fds;
+
+    /** @return a new selector of the backend under test */
+    protected abstract Selector open() throws IOException;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        fds = new Fds();
+        sel = open();
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        sel.close();
+        fds.close();
+    }
+
+    private boolean supports(Capability c) {
+        return sel.capabilities().supports(c);
+    }
+
+    // --- API-REGISTER ------------------------------------------------------------------------------
+
+    @Test
+    void registerReturnsTheKey() throws IOException {
+        int[] p = fds.pipe();
+        Object att = new Object();
+        SelectorKey key = sel.register(p[0], READ, att);
+        assertThat(key.fd()).isEqualTo(p[0]);
+        assertThat(key.events()).isEqualTo(READ);
+        assertThat(key.interest()).isEqualTo(READ);
+        assertThat(key.attachment()).isSameAs(att);
+        assertThat(key.selector()).isSameAs(sel);
+        assertThat(key.isValid()).isTrue();
+        assertThat(sel.key(p[0])).isSameAs(key);
+        assertThat(sel.register(p[1], WRITE).attachment()).isNull();
+    }
+
+    @Test
+    void registerRefusesBadMasksNamingTheFd() throws IOException {
+        int[] p = fds.pipe();
+        assertThatThrownBy(() -> sel.register(p[0], 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("fd " + p[0]).hasMessageContaining("no interest");
+        assertThatThrownBy(() -> sel.register(p[0], 1 << 20)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown bits");
+        assertThatThrownBy(() -> sel.register(p[0], READ | Events.HANGUP))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("HANGUP");
+        assertThatThrownBy(() -> sel.register(p[0], ONESHOT))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no interest");
+        assertThatThrownBy(() -> sel.register(-1, READ)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("negative");
+        assertThat(sel.keys()).isEmpty();
+    }
+
+    @Test
+    void registerRefusesADuplicate() throws IOException {
+        int[] p = fds.pipe();
+        SelectorKey first = sel.register(p[0], READ, "first");
+        assertThatThrownBy(() -> sel.register(p[0], READ, "second")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("fd " + p[0]).hasMessageContaining("already registered");
+        assertThat(sel.key(p[0])).isSameAs(first);
+    }
+
+    @Test
+    void registerRefusesAClosedFdOnEveryBackendAndLeavesNoKey() throws IOException {
+        int[] p = fds.pipe();
+        fds.close(p[0]);
+        assertThatThrownBy(() -> sel.register(p[0], READ)).isInstanceOf(NativeIOException.class)
+                .satisfies(e -> assertThat(((NativeIOException) e).errnoName()).isEqualTo("EBADF"))
+                .hasMessageContaining("fd=" + p[0]);
+        assertThat(sel.keys()).isEmpty();
+        assertThat(sel.key(p[0])).isNull();
+    }
+
+    @Test
+    void undeclaredModesAreRefusedNamingTheCapability() throws IOException {
+        int[] p = fds.pipe();
+        for (Object[] mode : new Object[][] {{EDGE, Capability.EDGE}, {ONESHOT, Capability.ONESHOT},
+                {EXCLUSIVE, Capability.EXCLUSIVE}, {PRIORITY, Capability.PRIORITY}}) {
+            int bit = (Integer) mode[0];
+            Capability cap = (Capability) mode[1];
+            if (supports(cap)) {
+                sel.register(p[0], READ | bit);
+                sel.unregister(p[0]);
+            } else {
+                assertThatThrownBy(() -> sel.register(p[0], READ | bit))
+                        .isInstanceOf(UnsupportedOperationException.class)
+                        .hasMessageContaining(sel.backend()).hasMessageContaining(Events.toString(bit));
+                assertThat(sel.keys()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void exclusiveRefusesOneShotAndPriority() throws IOException {
+        int[] p = fds.pipe();
+        if (!supports(Capability.EXCLUSIVE)) {
+            assertThatThrownBy(() -> sel.register(p[0], READ | EXCLUSIVE))
+                    .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("EXCLUSIVE");
+            return;
+        }
+        assertThatThrownBy(() -> sel.register(p[0], READ | EXCLUSIVE | ONESHOT))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("EXCLUSIVE");
+        assertThatThrownBy(() -> sel.register(p[0], PRIORITY | EXCLUSIVE))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("EXCLUSIVE");
+        sel.register(p[0], READ | EXCLUSIVE);
+        assertThatThrownBy(() -> sel.modify(p[0], READ | WRITE)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("EXCLUSIVE");
+        assertThat(sel.key(p[0]).events()).isEqualTo(READ | EXCLUSIVE);
+    }
+
+    @Test
+    void fdAboveTheBackendLimitIsRefusedAndBelowItWatched() throws IOException {
+        int max = sel.capabilities().maxFd();
+        int[] p = fds.pipe();
+        Fds.write(p[1], 1);
+        // A descriptor number past select's FD_SETSIZE (1024), free in this process.
+        int high = 1500;
+        while (Descriptors.isOpen(high)) {
+            high++;
+        }
+        assumeThat(Descriptors.limits()[0]).as("RLIMIT_NOFILE allows fd %d", high).isGreaterThan(high);
+        Descriptors.dup2(p[0], high);
+        fds.track(high);
+        if (high > max) {
+            int fd = high;
+            assertThatThrownBy(() -> sel.register(fd, READ)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("fd " + high);
+            assertThat(sel.keys()).isEmpty();
+        } else {
+            sel.register(high, READ);
+            assertThat(Expect.ready(sel, high, READ)).isNotZero();
+        }
+    }
+
+    // --- API-UNREGISTER ----------------------------------------------------------------------------
+
+    @Test
+    void unregisterReturnsTheKeyAndRefusesUnknownFds() throws IOException {
+        int[] p = fds.pipe();
+        SelectorKey key = sel.register(p[0], READ);
+        assertThat(sel.unregister(p[0])).isSameAs(key);
+        assertThat(key.isValid()).isFalse();
+        assertThat(sel.key(p[0])).isNull();
+        assertThatThrownBy(() -> sel.unregister(p[0])).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("fd " + p[0]).hasMessageContaining("not registered");
+        assertThatThrownBy(() -> sel.unregister(999_999)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> sel.unregister(-3)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void unregisterWorksAfterTheFdWasClosed() throws IOException {
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        sel.register(p[1], WRITE);
+        fds.close(p[0]);
+        fds.close(p[1]);
+        sel.unregister(p[0]);
+        sel.unregister(p[1]);
+        assertThat(sel.keys()).isEmpty();
+    }
+
+    @Test
+    void unregisterWorksAfterTheFdWasClosedAndItsNumberReused() throws IOException {
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        int[] other = fds.socketPair();
+        Descriptors.dup2(other[0], p[0]); // closes the registered pipe end, reuses its number
+        sel.unregister(p[0]);
+        assertThat(sel.keys()).isEmpty();
+        // The number is free for a new registration of the new file.
+        sel.register(p[0], WRITE);
+        assertThat(Expect.ready(sel, p[0], WRITE)).isNotZero();
+    }
+
+    // --- API-MODIFY --------------------------------------------------------------------------------
+
+    @Test
+    void modifyReturnsANewKeyAndLeavesTheOldOne() throws IOException {
+        int[] sp = fds.socketPair();
+        SelectorKey k1 = sel.register(sp[0], READ, "a");
+        SelectorKey k2 = sel.modify(sp[0], READ | WRITE, "b");
+        assertThat(k2).isNotSameAs(k1);
+        assertThat(k1.events()).isEqualTo(READ);
+        assertThat(k1.attachment()).isEqualTo("a");
+        assertThat(k2.events()).isEqualTo(READ | WRITE);
+        assertThat(k2.attachment()).isEqualTo("b");
+        assertThat(sel.key(sp[0])).isSameAs(k2);
+        assertThat(k1.isValid()).isTrue();
+        SelectorKey k3 = sel.modify(sp[0], WRITE);
+        assertThat(k3.attachment()).as("modify(fd, events) keeps the attachment").isEqualTo("b");
+        SelectorKey k4 = sel.modify(sp[0], WRITE, "c");
+        assertThat(k4.events()).isEqualTo(WRITE);
+        assertThat(k4.attachment()).isEqualTo("c");
+        assertThat(sel.modify(sp[0], WRITE, "c")).as("nothing changed: same key").isSameAs(k4);
+        sel.unregister(sp[0]);
+        assertThat(k1.isValid()).isFalse();
+    }
+
+    @Test
+    void modifyChangesWhatIsReported() throws IOException {
+        int[] sp = fds.socketPair();
+        sel.register(sp[0], READ);
+        Expect.notReady(sel, sp[0]); // writable, but only READ is asked for
+        sel.modify(sp[0], WRITE);
+        assertThat(Expect.ready(sel, sp[0], WRITE) & READ).isZero();
+        sel.modify(sp[0], READ);
+        Expect.notReady(sel, sp[0]);
+    }
+
+    @Test
+    void modifyRefusesUnknownFds() throws IOException {
+        assertThatThrownBy(() -> sel.modify(12345, READ)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("fd 12345").hasMessageContaining("not registered");
+        assertThatThrownBy(() -> sel.modify(12345, READ, null)).isInstanceOf(IllegalStateException.class);
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        assertThatThrownBy(() -> sel.modify(p[0], 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(sel.key(p[0]).events()).isEqualTo(READ);
+    }
+
+    // --- API-CLOSE ---------------------------------------------------------------------------------
+
+    @Test
+    void afterCloseEverythingFailsAsClosedAndCloseTwiceIsHarmless() throws IOException {
+        int[] p = fds.pipe();
+        SelectorKey key = sel.register(p[0], READ);
+        Map<Integer, SelectorKey> view = sel.keys();
+        sel.close();
+        assertThat(sel.isOpen()).isFalse();
+        assertThat(key.isValid()).isFalse();
+        assertThatThrownBy(() -> sel.key(p[0])).isInstanceOf(SelectorClosedException.class)
+                .hasMessageContaining("closed");
+        assertThatThrownBy(() -> sel.register(p[1], WRITE)).isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(() -> sel.modify(p[0], WRITE)).isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(() -> sel.unregister(p[0])).isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(sel::selectNow).isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(() -> sel.select(Duration.ofMillis(10))).isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(sel::keys).isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(view::size).isInstanceOf(SelectorClosedException.class);
+        sel.close();
+        sel.wakeup(); // harmless after close
+        assertThat(Descriptors.isOpen(p[0])).as("close leaves registered descriptors open").isTrue();
+    }
+
+    @Test
+    void closeReleasesDescriptorsAndNativeMemory() throws IOException {
+        Map<Integer, String> before = LeakCheck.openDescriptors();
+        long blocks = dev.iomux.internal.NativeBuffer.liveBlocks();
+        List<Selector> many = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            many.add(open());
+        }
+        assertThat(LeakCheck.openDescriptors().size()).isGreaterThan(before.size());
+        for (Selector s : many) {
+            s.close();
+        }
+        assertThat(LeakCheck.leaked(before, LeakCheck.openDescriptors())).isEmpty();
+        assertThat(dev.iomux.internal.NativeBuffer.liveBlocks()).isEqualTo(blocks);
+    }
+
+    // --- API-KEYS ----------------------------------------------------------------------------------
+
+    @Test
+    void keysIsALiveReadOnlyView() throws IOException {
+        Map<Integer, SelectorKey> keys = sel.keys();
+        assertThat(keys).isEmpty();
+        int[] p = fds.pipe();
+        SelectorKey k = sel.register(p[0], READ);
+        assertThat(keys).hasSize(1).containsEntry(p[0], k);
+        assertThat(keys.get("not an fd")).isNull();
+        SelectorKey k2 = sel.modify(p[0], READ, "x");
+        assertThat(keys.get(p[0])).isSameAs(k2);
+        sel.register(p[1], WRITE);
+        assertThat(keys.keySet()).containsExactlyInAnyOrder(p[0], p[1]);
+        assertThatThrownBy(() -> keys.put(p[1], k)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> keys.remove(p[0])).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(keys::clear).isInstanceOf(UnsupportedOperationException.class);
+        sel.unregister(p[0]);
+        assertThat(keys).hasSize(1).doesNotContainKey(p[0]);
+    }
+
+    // --- API-SELECT-RESULT, SELECT-ONE-ENTRY, REPORT-MASKED -----------------------------------------
+
+    @Test
+    void aKeyReadyBothWaysIsOneEntryWithBothEvents() throws IOException {
+        int[] sp = fds.socketPair();
+        Fds.write(sp[1], 3);
+        sel.register(sp[0], READ | WRITE);
+        List<Ready> got = sel.select(Expect.PATIENCE);
+        assertThat(got).hasSize(1);
+        assertThat(got.get(0).events() & (READ | WRITE)).isEqualTo(READ | WRITE);
+        assertThat(got.get(0).isReadable()).isTrue();
+        assertThat(got.get(0).isWritable()).isTrue();
+    }
+
+    @Test
+    void eventsStayWithinTheInterest() throws IOException {
+        int[] sp = fds.socketPair();
+        Fds.write(sp[1], 3); // sp[0] is readable and writable
+        sel.register(sp[0], READ);
+        int ev = Expect.ready(sel, sp[0], READ);
+        assertThat(ev & Events.INTERESTS).isEqualTo(READ);
+        assertThat(ev & ~(Events.INTERESTS | Events.FLAGS)).isZero();
+    }
+
+    @Test
+    void handlerSelectDeliversEachReadyKeyOnce() throws IOException {
+        int[] a = fds.pipe();
+        int[] b = fds.pipe();
+        Fds.write(a[1], 1);
+        Fds.write(b[1], 1);
+        sel.register(a[0], READ, "a");
+        sel.register(b[0], READ, "b");
+        List<Object> seen = new ArrayList<>();
+        long deadline = System.nanoTime() + Expect.PATIENCE.toNanos();
+        while (seen.size() < 2 && System.nanoTime() < deadline) {
+            seen.clear();
+            sel.select(100, TimeUnit.MILLISECONDS, (key, events) -> seen.add(key.attachment()));
+        }
+        assertThat(seen).containsExactlyInAnyOrder("a", "b");
+        assertThatThrownBy(() -> sel.select((ReadyHandler) null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> sel.select((Duration) null)).isInstanceOf(NullPointerException.class);
+    }
+
+    // --- TIMEOUT-* ---------------------------------------------------------------------------------
+
+    @Test
+    void zeroAndNegativeTimeoutsReturnAtOnceWithWhatIsReady() throws IOException {
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        sel.register(p[1], WRITE);
+        for (Duration t : new Duration[] {Duration.ZERO, Duration.ofMillis(-1), Duration.ofDays(-3)}) {
+            long start = System.nanoTime();
+            List<Ready> got = sel.select(t);
+            assertThat(millisSince(start)).isLessThan(2_000);
+            assertThat(got).extracting(Ready::fd).containsExactly(p[1]);
+        }
+        assertThat(sel.selectNow()).extracting(Ready::fd).containsExactly(p[1]);
+        assertThat(sel.select(0, TimeUnit.SECONDS, (k, e) -> { })).isEqualTo(1);
+        assertThat(sel.select(-5, TimeUnit.SECONDS, (k, e) -> { })).isEqualTo(1);
+        assertThat(sel.selectNow((k, e) -> { })).isEqualTo(1);
+    }
+
+    @Test
+    void aPositiveTimeoutWaitsAtLeastThatLong() throws IOException {
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        for (Duration t : new Duration[] {Duration.ofNanos(1), Duration.ofNanos(900_000),
+                Duration.ofNanos(1_500_000), Duration.ofMillis(120)}) {
+            long start = System.nanoTime();
+            assertThat(sel.select(t)).isEmpty();
+            assertThat(System.nanoTime() - start).as("%s waited at least %s", sel.backend(), t)
+                    .isGreaterThanOrEqualTo(t.toNanos());
+        }
+    }
+
+    @Test
+    void anEmptySelectorHonoursItsTimeout() throws IOException {
+        long start = System.nanoTime();
+        assertThat(sel.select(Duration.ofMillis(150))).isEmpty();
+        assertThat(millisSince(start)).isGreaterThanOrEqualTo(150);
+        assertThat(sel.selectNow()).isEmpty();
+    }
+
+    @Test
+    void noTimeoutBlocksUntilAKeyIsReady() throws Exception {
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            sleep(200);
+            try {
+                Fds.write(p[1], 1);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        long start = System.nanoTime();
+        List<Ready> got = sel.select();
+        assertThat(millisSince(start)).isGreaterThanOrEqualTo(150);
+        assertThat(got).extracting(Ready::fd).containsExactly(p[0]);
+        writer.get(5, TimeUnit.SECONDS);
+    }
+
+    // --- WAKEUP, CLOSE-WAKES -----------------------------------------------------------------------
+
+    @Test
+    void wakeupReturnsABlockedSelect() throws Exception {
+        CountDownLatch selecting = new CountDownLatch(1);
+        CompletableFuture<List<Ready>> blocked = CompletableFuture.supplyAsync(() -> {
+            selecting.countDown();
+            try {
+                return sel.select();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        selecting.await();
+        sleep(100);
+        assertThat(blocked).isNotDone();
+        sel.wakeup();
+        assertThat(blocked.get(5, TimeUnit.SECONDS)).isEmpty();
+    }
+
+    @Test
+    void aWakeupBeforeSelectMakesTheNextSelectReturnAtOnceAndManyCoalesce() throws IOException {
+        for (int i = 0; i < 1000; i++) {
+            sel.wakeup();
+        }
+        long start = System.nanoTime();
+        assertThat(sel.select(Duration.ofSeconds(30))).isEmpty();
+        assertThat(millisSince(start)).isLessThan(5_000);
+        // All thousand were one: the next select waits its full timeout.
+        start = System.nanoTime();
+        assertThat(sel.select(Duration.ofMillis(150))).isEmpty();
+        assertThat(millisSince(start)).isGreaterThanOrEqualTo(150);
+    }
+
+    @Test
+    void selectNowConsumesAPendingWakeup() throws IOException {
+        sel.wakeup();
+        assertThat(sel.selectNow()).isEmpty();
+        long start = System.nanoTime();
+        assertThat(sel.select(Duration.ofMillis(200))).isEmpty();
+        assertThat(millisSince(start)).isGreaterThanOrEqualTo(200);
+    }
+
+    @Test
+    void closeFromAnotherThreadWakesABlockedSelectWhichFailsAsClosed() throws Exception {
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        CountDownLatch selecting = new CountDownLatch(1);
+        CompletableFuture<List<Ready>> blocked = CompletableFuture.supplyAsync(() -> {
+            selecting.countDown();
+            try {
+                return sel.select();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        selecting.await();
+        sleep(100);
+        sel.close();
+        assertThatThrownBy(() -> blocked.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(SelectorClosedException.class);
+        assertThat(sel.isOpen()).isFalse();
+    }
+
+    // --- API-THREADS -------------------------------------------------------------------------------
+
+    @Test
+    void aRegistrationFromAnotherThreadReachesABlockedSelect() throws Exception {
+        int[] p = fds.pipe();
+        Fds.write(p[1], 1);
+        CountDownLatch selecting = new CountDownLatch(1);
+        CompletableFuture<List<Ready>> blocked = CompletableFuture.supplyAsync(() -> {
+            selecting.countDown();
+            try {
+                return sel.select();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        selecting.await();
+        sleep(100);
+        sel.register(p[0], READ, "late");
+        List<Ready> got = blocked.get(5, TimeUnit.SECONDS);
+        if (got.isEmpty()) {
+            got = sel.select(Expect.PATIENCE); // woken to apply the change: the next select reports it
+        }
+        assertThat(got).extracting(Ready::attachment).containsExactly("late");
+    }
+
+    @Test
+    void oneThreadSelectsAtATime() throws Exception {
+        CountDownLatch selecting = new CountDownLatch(1);
+        CompletableFuture<List<Ready>> first = CompletableFuture.supplyAsync(() -> {
+            selecting.countDown();
+            try {
+                return sel.select();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        selecting.await();
+        sleep(200);
+        assertThatThrownBy(sel::selectNow).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already selecting");
+        sel.wakeup();
+        first.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void selectFromInsideAHandlerIsRefused() throws IOException {
+        int[] p = fds.pipe();
+        sel.register(p[1], WRITE);
+        AtomicInteger calls = new AtomicInteger();
+        assertThatThrownBy(() -> sel.select(Expect.PATIENCE.toMillis(), TimeUnit.MILLISECONDS, (k, e) -> {
+            calls.incrementAndGet();
+            sel.selectNow();
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("inside a ReadyHandler");
+        assertThat(calls).hasValue(1);
+    }
+
+    // --- Delivery: REPORT-AFTER-UNREGISTER, handler failures, closing from a handler ----------------
+
+    @Test
+    void aKeyUnregisteredEarlierInTheBatchIsNotDelivered() throws IOException {
+        int[] a = fds.pipe();
+        int[] b = fds.pipe();
+        sel.register(a[1], WRITE, "a");
+        sel.register(b[1], WRITE, "b");
+        List<Object> delivered = new ArrayList<>();
+        int n = sel.select(Expect.PATIENCE.toMillis(), TimeUnit.MILLISECONDS, (key, events) -> {
+            delivered.add(key.attachment());
+            int other = key.fd() == a[1] ? b[1] : a[1];
+            if (sel.key(other) != null) {
+                sel.unregister(other);
+            }
+        });
+        assertThat(delivered).hasSize(1);
+        assertThat(n).isEqualTo(1);
+    }
+
+    @Test
+    void keysLeftByAThrowingHandlerAreDeliveredByTheNextSelect() throws IOException {
+        int[] a = fds.pipe();
+        int[] b = fds.pipe();
+        sel.register(a[1], WRITE | ONESHOT, "a");
+        sel.register(b[1], WRITE | ONESHOT, "b");
+        List<Object> delivered = new ArrayList<>();
+        assertThatThrownBy(() -> sel.select(Expect.PATIENCE.toMillis(), TimeUnit.MILLISECONDS, (key, events) -> {
+            delivered.add(key.attachment());
+            throw new IOException("handler failed on " + key.attachment());
+        })).isInstanceOf(IOException.class).hasMessageContaining("handler failed");
+        assertThat(delivered).hasSize(1);
+        // One-shot: the kernel (or the emulation) will not report the second key again, so only the
+        // leftover delivery can bring it.
+        long start = System.nanoTime();
+        assertThat(sel.select(Duration.ofSeconds(10))).extracting(Ready::attachment)
+                .containsExactly(delivered.get(0).equals("a") ? "b" : "a");
+        assertThat(millisSince(start)).isLessThan(5_000);
+    }
+
+    @Test
+    void aHandlerMayCloseTheSelector() throws IOException {
+        int[] a = fds.pipe();
+        int[] b = fds.pipe();
+        sel.register(a[1], WRITE);
+        sel.register(b[1], WRITE);
+        AtomicInteger calls = new AtomicInteger();
+        int n = sel.select(Expect.PATIENCE.toMillis(), TimeUnit.MILLISECONDS, (key, events) -> {
+            calls.incrementAndGet();
+            sel.close();
+        });
+        assertThat(n).isEqualTo(1);
+        assertThat(calls).hasValue(1);
+        assertThat(sel.isOpen()).isFalse();
+        assertThatThrownBy(sel::selectNow).isInstanceOf(SelectorClosedException.class);
+    }
+
+    // --- ONESHOT (EPOLL-ONESHOT; emulated on select and poll) ---------------------------------------
+
+    @Test
+    void aOneShotKeyFiresOnceUntilModifyRearmsIt() throws IOException {
+        assumeThat(supports(Capability.ONESHOT)).isTrue();
+        int[] p = fds.pipe();
+        Fds.write(p[1], 10);
+        sel.register(p[0], READ | ONESHOT, "once");
+        assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
+        Expect.notReady(sel, p[0]);
+        Fds.write(p[1], 10); // new data while disarmed: still nothing
+        Expect.notReady(sel, p[0]);
+        sel.modify(p[0], READ | ONESHOT); // re-arm with data present: reported at once
+        assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
+        Expect.notReady(sel, p[0]);
+        assertThat(sel.key(p[0]).attachment()).isEqualTo("once");
+    }
+
+    @Test
+    void aOneShotKeyRearmedFromAnotherThreadReachesABlockedSelect() throws Exception {
+        assumeThat(supports(Capability.ONESHOT)).isTrue();
+        int[] p = fds.pipe();
+        Fds.write(p[1], 1);
+        sel.register(p[0], READ | ONESHOT);
+        assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
+        CompletableFuture<Void> worker = CompletableFuture.runAsync(() -> {
+            sleep(200);
+            try {
+                sel.modify(p[0], READ | ONESHOT);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<Ready> got = sel.select(Duration.ofSeconds(10));
+        if (got.isEmpty()) {
+            got = sel.select(Duration.ofSeconds(5)); // a backend that was woken to apply the re-arm
+        }
+        assertThat(got).extracting(Ready::fd).containsExactly(p[0]);
+        worker.get(5, TimeUnit.SECONDS);
+    }
+
+    // --- REPORT-NO-SPIN ----------------------------------------------------------------------------
+
+    @Test
+    void aHungUpKeyOutsideItsInterestIsNotReportedAndDoesNotSpin() throws IOException {
+        assumeThat(supports(Capability.PRIORITY)).isTrue();
+        int[] sp = fds.socketPair();
+        sel.register(sp[0], PRIORITY);
+        fds.close(sp[1]); // AF_UNIX: the peer's close is POLLHUP at once (rule UNIX-HUP)
+        assertSelectIdles(300);
+        assertThat(sel.key(sp[0]).isValid()).isTrue();
+    }
+
+    @Test
+    void aDisarmedOneShotKeyWhosePeerHungUpIsNotReportedAndDoesNotSpin() throws IOException {
+        assumeThat(supports(Capability.ONESHOT)).isTrue();
+        int[] sp = fds.socketPair();
+        Fds.write(sp[1], 1);
+        sel.register(sp[0], READ | ONESHOT);
+        Expect.ready(sel, sp[0], READ);
+        fds.close(sp[1]);
+        assertSelectIdles(300);
+        sel.modify(sp[0], READ | ONESHOT);
+        assertThat(Expect.ready(sel, sp[0], READ)).isNotZero();
+    }
+
+    /** A select over {@code millis} returns nothing, waits that long, and burns little CPU doing it. */
+    private void assertSelectIdles(long millis) throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long cpu = threads.getCurrentThreadCpuTime();
+        long start = System.nanoTime();
+        assertThat(sel.select(Duration.ofMillis(millis))).isEmpty();
+        assertThat(millisSince(start)).isGreaterThanOrEqualTo(millis);
+        long cpuMillis = (threads.getCurrentThreadCpuTime() - cpu) / 1_000_000;
+        assertThat(cpuMillis).as("%s: CPU time of a %d ms select (a spinning loop burns it all)",
+                sel.backend(), millis).isLessThan(millis / 2);
+    }
+
+    // --- The allocation-free select --------------------------------------------------------------
+
+    @Test
+    void theHandlerSelectAllocatesNothingInSteadyState() throws IOException {
+        int[] p = fds.pipe();
+        int[] q = fds.pipe();
+        Fds.write(p[1], 1); // stays readable: level-triggered
+        sel.register(p[0], READ);
+        sel.register(q[1], WRITE);
+        int[] count = new int[1];
+        ReadyHandler handler = (key, events) -> count[0]++;
+        for (int i = 0; i < 30_000; i++) {
+            sel.selectNow(handler);
+        }
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        int rounds = 100_000;
+        count[0] = 0;
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < rounds; i++) {
+            sel.selectNow(handler);
+        }
+        long bytes = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(count[0]).isEqualTo(2 * rounds);
+        System.out.printf("%s: %d bytes allocated over %d selectNow(handler) calls (%.4f B/op)%n",
+                sel.backend(), bytes, rounds, (double) bytes / rounds);
+        assertThat(bytes).as("%s: bytes allocated by %d handler selects", sel.backend(), rounds)
+                .isLessThan(rounds / 10);
+    }
+
+    // --- API-CHANNELS ------------------------------------------------------------------------------
+
+    @Test
+    void aJnrUnixSocketChannelCanBeRegistered() throws IOException {
+        jnr.unixsocket.UnixSocketChannel[] pair = jnr.unixsocket.UnixSocketChannel.pair();
+        try {
+            int fd = dev.iomux.io.ChannelDescriptors.of(pair[0]);
+            sel.register(fd, READ, pair[0]);
+            pair[1].write(java.nio.ByteBuffer.wrap(new byte[] {42}));
+            assertThat(Expect.ready(sel, fd, READ)).isNotZero();
+            sel.unregister(fd);
+        } finally {
+            pair[0].close();
+            pair[1].close();
+        }
+    }
+
+    @Test
+    void sockaddrDescriptorsOfEveryKindCanBeRegistered() throws IOException {
+        int listener = fds.listener(java.net.StandardProtocolFamily.INET, 4);
+        sel.register(listener, READ, "listener");
+        int client = fds.track(Sockets.connect(Sockets.localAddress(listener)));
+        assertThat(Expect.ready(sel, listener, READ)).isNotZero();
+        sel.register(client, WRITE, "client");
+        assertThat(Expect.ready(sel, client, WRITE)).isNotZero();
+    }
+
+    protected static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
