@@ -249,8 +249,10 @@ public abstract class AbstractSelector implements Selector {
         if (directions == 0) {
             // Nothing the key asked for. A hang-up or error stays reported by the kernel whatever the
             // interest (poll(2): POLLHUP/POLLERR are always returned), so park the key or the next wait
-            // returns at once, forever (REPORT-NO-SPIN; JDK 6403933 CloseWhenKeyIdle).
-            if (oneShot || (ready & (ERROR | HANGUP)) != 0) {
+            // returns at once, forever (REPORT-NO-SPIN; JDK 6403933 CloseWhenKeyIdle). Anything else is a
+            // report for an interest the key no longer has (modified meanwhile): it must not use up a
+            // one-shot arming it was not for.
+            if ((ready & (ERROR | HANGUP)) != 0) {
                 disarm(key, true);
             }
             return;
@@ -358,6 +360,17 @@ public abstract class AbstractSelector implements Selector {
         }
         long ms = timeoutNanos / 1_000_000 + (timeoutNanos % 1_000_000 == 0 ? 0 : 1);
         return (int) Math.min(ms, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Returns whether a descriptor is one of the backend's own (epoll: its epoll instance), which register
+     * refuses, as it refuses the base's wake-up eventfd: watching them would break the selector.
+     *
+     * @param fd a descriptor
+     * @return true if it belongs to this selector
+     */
+    protected boolean isOwnDescriptor(int fd) {
+        return false;
     }
 
     /**
@@ -525,6 +538,13 @@ public abstract class AbstractSelector implements Selector {
         checkNotNegative(fd);
         if (fd > capabilities.maxFd()) {
             throw new IllegalArgumentException(fdLimitMessage(fd));
+        }
+        if (fd == wakeFd || isOwnDescriptor(fd)) {
+            // A stale number, most likely: the caller's descriptor was closed and this selector's took its
+            // number. Watching it would swallow wake-ups, and unregistering it would stop them for good.
+            throw new IllegalArgumentException("fd " + fd + " belongs to this " + backend + " selector itself "
+                    + "(its " + (fd == wakeFd ? "wake-up eventfd" : "kernel object") + "): it cannot be registered; "
+                    + "is the number stale, from a descriptor closed earlier?");
         }
     }
 

@@ -11,8 +11,9 @@ final class Errnos {
 
     static {
         for (Errno e : Errno.values()) {
-            // Aliases share a value (EAGAIN/EWOULDBLOCK, EDEADLK/EDEADLOCK): keep the first, canonical one.
-            if (e.defined()) {
+            // Aliases share a value with the name the man pages use; jnr-constants lists some aliases
+            // first (EWOULDBLOCK before EAGAIN), so they are skipped by name.
+            if (e.defined() && e != Errno.EWOULDBLOCK && e != Errno.EDEADLOCK && e != Errno.ENOTSUP) {
                 BY_VALUE.putIfAbsent(e.intValue(), e);
             }
         }

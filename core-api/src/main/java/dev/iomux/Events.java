@@ -47,7 +47,11 @@ public final class Events {
     public static final int EDGE = 1 << 8;
     /** Mode: report once, then nothing until {@link Selector#modify} re-arms the key (EPOLLONESHOT). */
     public static final int ONESHOT = 1 << 9;
-    /** Mode: when several selectors watch one descriptor, wake one of them, not all (EPOLLEXCLUSIVE). */
+    /**
+     * Mode: when several selectors watch one descriptor, wake one of them, not all (EPOLLEXCLUSIVE).
+     * Register only; not with ONESHOT or PRIORITY; such a key never reports {@link #READ_HANGUP}, because
+     * epoll_ctl(2) refuses EPOLLRDHUP with it.
+     */
     public static final int EXCLUSIVE = 1 << 10;
 
     /** The bits a key may register interest in. */

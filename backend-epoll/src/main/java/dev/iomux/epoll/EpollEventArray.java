@@ -1,5 +1,7 @@
 package dev.iomux.epoll;
 
+import java.util.Objects;
+
 import dev.iomux.internal.NativeBuffer;
 import jnr.ffi.Platform;
 
@@ -65,20 +67,21 @@ final class EpollEventArray {
 
     /** @return the address of entry {@code i}, for epoll_ctl and epoll_wait */
     long address(int i) {
-        return memory.address() + (long) i * layout.size;
+        return memory.address() + (long) Objects.checkIndex(i, capacity) * layout.size;
     }
 
     int events(int i) {
-        return memory.getInt(i * layout.size);
+        return memory.getInt(Objects.checkIndex(i, capacity) * layout.size);
     }
 
     long data(int i) {
-        return memory.getLong(i * layout.size + layout.dataOffset);
+        return memory.getLong(Objects.checkIndex(i, capacity) * layout.size + layout.dataOffset);
     }
 
     void set(int i, int events, long data) {
-        memory.putInt(i * layout.size, events);
-        memory.putLong(i * layout.size + layout.dataOffset, data);
+        int at = Objects.checkIndex(i, capacity) * layout.size;
+        memory.putInt(at, events);
+        memory.putLong(at + layout.dataOffset, data);
     }
 
     void free() {

@@ -58,6 +58,11 @@ final class EpollSelector extends AbstractSelector {
     }
 
     @Override
+    protected boolean isOwnDescriptor(int fd) {
+        return fd == epfd;
+    }
+
+    @Override
     protected void implRegister(SelectorKey key) throws IOException {
         ctl(epfd, Linux.EPOLL_CTL_ADD, key.fd(), kernelEvents(key.events()), token(key));
         setSlot(key, IN_KERNEL);

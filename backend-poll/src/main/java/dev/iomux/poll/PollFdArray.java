@@ -1,5 +1,7 @@
 package dev.iomux.poll;
 
+import java.util.Objects;
+
 import dev.iomux.internal.NativeBuffer;
 
 /**
@@ -35,22 +37,28 @@ final class PollFdArray {
     }
 
     int fd(int i) {
-        return memory.getInt(i * SIZE + FD);
+        return memory.getInt(offset(i) + FD);
     }
 
     int revents(int i) {
-        return memory.getShort(i * SIZE + REVENTS) & 0xffff;
+        return memory.getShort(offset(i) + REVENTS) & 0xffff;
     }
 
     void set(int i, int fd, int events) {
-        memory.putInt(i * SIZE + FD, fd);
-        memory.putShort(i * SIZE + EVENTS, (short) events);
-        memory.putShort(i * SIZE + REVENTS, (short) 0);
+        int at = offset(i);
+        memory.putInt(at + FD, fd);
+        memory.putShort(at + EVENTS, (short) events);
+        memory.putShort(at + REVENTS, (short) 0);
     }
 
     /** Copies entry {@code from} over entry {@code to}: swap-with-last removal. */
     void copy(int from, int to) {
-        memory.copyFrom(memory, from * SIZE, to * SIZE, SIZE);
+        memory.copyFrom(memory, offset(from), offset(to), SIZE);
+    }
+
+    /** Checked before multiplying, so a huge index cannot wrap around into the array. */
+    private int offset(int i) {
+        return Objects.checkIndex(i, capacity) * SIZE;
     }
 
     /** Makes room for at least {@code needed} entries, keeping the first {@code used}. */

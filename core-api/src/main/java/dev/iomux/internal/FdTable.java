@@ -1,6 +1,7 @@
 package dev.iomux.internal;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A map from descriptor number to value, stored as an array indexed by the descriptor.
@@ -37,6 +38,7 @@ public final class FdTable<V> {
      */
     @SuppressWarnings("unchecked")
     public V put(int fd, V value) {
+        Objects.requireNonNull(value, "value");
         if (fd >= values.length) {
             values = Arrays.copyOf(values, Math.max(values.length * 2, Integer.highestOneBit(fd) * 2));
         }

@@ -112,9 +112,16 @@ public final class Native {
      */
     public static int check(int rc, String syscall, int fd) throws NativeIOException {
         if (rc < 0) {
-            throw error(syscall + "(fd=" + fd + ")");
+            throw error(withFd(syscall, fd));
         }
         return rc;
+    }
+
+    /** {@code "close"} becomes {@code "close(fd=3)"}, {@code "fcntl(F_GETFL)"} {@code "fcntl(fd=3, F_GETFL)"}. */
+    private static String withFd(String syscall, int fd) {
+        int paren = syscall.indexOf('(');
+        return paren < 0 ? syscall + "(fd=" + fd + ")"
+                : syscall.substring(0, paren + 1) + "fd=" + fd + ", " + syscall.substring(paren + 1);
     }
 
     /**

@@ -423,6 +423,11 @@ public final class Sockets {
                         + " bytes; sun_path holds at most " + (SUN_PATH_MAX - 1) + " (unix(7))");
             }
             sa.putShort(0, (short) Linux.AF_UNIX);
+            if (path.length == 0) {
+                // The JDK's empty path means "unnamed": only sa_family, so that bind autobinds (unix(7)),
+                // not a one-byte abstract name.
+                return 2;
+            }
             sa.put(2, path, 0, path.length); // the buffer is zeroed: the path ends with NUL
             return 2 + path.length + 1;
         }
@@ -469,7 +474,8 @@ public final class Sockets {
             while (end < n && path[end] != 0) {
                 end++;
             }
-            // An unnamed socket (socketpair, an unbound client) has an empty path.
+            // An unnamed socket (socketpair, an unbound client) has an empty path; so, for want of a way
+            // to say it with UnixDomainSocketAddress (no NUL in a Path), has an abstract one.
             return UnixDomainSocketAddress.of(new String(path, 0, end, StandardCharsets.UTF_8));
         }
         throw new IllegalStateException("unexpected address family " + family);

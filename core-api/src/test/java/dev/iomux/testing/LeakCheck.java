@@ -32,7 +32,7 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
     /**
      * Opens, once, what the JDK opens lazily and keeps for the life of the process, so that the first
      * test to touch it is not blamed: the management beans (which open /dev/random, /dev/urandom and a
-     * socket on first use), SecureRandom (temporary file names), name resolution.
+     * socket on first use), SecureRandom (temporary file names), name resolution, NIO's pre-close socket.
      */
     private static void warmUpJdk() {
         try {
@@ -43,6 +43,10 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
             java.net.InetAddress.getByName("::1");
             java.net.InetAddress.getByName("127.0.0.1");
             Files.delete(Files.createTempFile("iomux-warmup", ".tmp"));
+            // The first NIO channel makes sun.nio.ch open its pre-close socket pair, kept for good.
+            var pipe = java.nio.channels.Pipe.open();
+            pipe.source().close();
+            pipe.sink().close();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -9,7 +9,7 @@ import static dev.iomux.Events.WRITE;
 import static dev.iomux.testing.Expect.millisSince;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -172,7 +172,7 @@ public abstract class SelectorContract {
         while (Descriptors.isOpen(high)) {
             high++;
         }
-        assumeThat(Descriptors.limits()[0]).as("RLIMIT_NOFILE allows fd %d", high).isGreaterThan(high);
+        assumeTrue(Descriptors.limits()[0] > high, "RLIMIT_NOFILE allows fd " + high);
         Descriptors.dup2(p[0], high);
         fds.track(high);
         if (high > max) {
@@ -420,7 +420,7 @@ public abstract class SelectorContract {
     void noTimeoutBlocksUntilAKeyIsReady() throws Exception {
         int[] p = fds.pipe();
         sel.register(p[0], READ);
-        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+        CompletableFuture<Void> writer = Async.run(() -> {
             sleep(200);
             try {
                 Fds.write(p[1], 1);
@@ -440,7 +440,7 @@ public abstract class SelectorContract {
     @Test
     void wakeupReturnsABlockedSelect() throws Exception {
         CountDownLatch selecting = new CountDownLatch(1);
-        CompletableFuture<List<Ready>> blocked = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<List<Ready>> blocked = Async.supply(() -> {
             selecting.countDown();
             try {
                 return sel.select();
@@ -483,7 +483,7 @@ public abstract class SelectorContract {
         int[] p = fds.pipe();
         sel.register(p[0], READ);
         CountDownLatch selecting = new CountDownLatch(1);
-        CompletableFuture<List<Ready>> blocked = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<List<Ready>> blocked = Async.supply(() -> {
             selecting.countDown();
             try {
                 return sel.select();
@@ -506,7 +506,7 @@ public abstract class SelectorContract {
         int[] p = fds.pipe();
         Fds.write(p[1], 1);
         CountDownLatch selecting = new CountDownLatch(1);
-        CompletableFuture<List<Ready>> blocked = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<List<Ready>> blocked = Async.supply(() -> {
             selecting.countDown();
             try {
                 return sel.select();
@@ -527,7 +527,7 @@ public abstract class SelectorContract {
     @Test
     void oneThreadSelectsAtATime() throws Exception {
         CountDownLatch selecting = new CountDownLatch(1);
-        CompletableFuture<List<Ready>> first = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<List<Ready>> first = Async.supply(() -> {
             selecting.countDown();
             try {
                 return sel.select();
@@ -616,7 +616,7 @@ public abstract class SelectorContract {
 
     @Test
     void aOneShotKeyFiresOnceUntilModifyRearmsIt() throws IOException {
-        assumeThat(supports(Capability.ONESHOT)).isTrue();
+        assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
         int[] p = fds.pipe();
         Fds.write(p[1], 10);
         sel.register(p[0], READ | ONESHOT, "once");
@@ -632,12 +632,12 @@ public abstract class SelectorContract {
 
     @Test
     void aOneShotKeyRearmedFromAnotherThreadReachesABlockedSelect() throws Exception {
-        assumeThat(supports(Capability.ONESHOT)).isTrue();
+        assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
         int[] p = fds.pipe();
         Fds.write(p[1], 1);
         sel.register(p[0], READ | ONESHOT);
         assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
-        CompletableFuture<Void> worker = CompletableFuture.runAsync(() -> {
+        CompletableFuture<Void> worker = Async.run(() -> {
             sleep(200);
             try {
                 sel.modify(p[0], READ | ONESHOT);
@@ -657,7 +657,7 @@ public abstract class SelectorContract {
 
     @Test
     void aHungUpKeyOutsideItsInterestIsNotReportedAndDoesNotSpin() throws IOException {
-        assumeThat(supports(Capability.PRIORITY)).isTrue();
+        assumeTrue(supports(Capability.PRIORITY), "the backend declares PRIORITY");
         int[] sp = fds.socketPair();
         sel.register(sp[0], PRIORITY);
         fds.close(sp[1]); // AF_UNIX: the peer's close is POLLHUP at once (rule UNIX-HUP)
@@ -667,7 +667,7 @@ public abstract class SelectorContract {
 
     @Test
     void aDisarmedOneShotKeyWhosePeerHungUpIsNotReportedAndDoesNotSpin() throws IOException {
-        assumeThat(supports(Capability.ONESHOT)).isTrue();
+        assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
         int[] sp = fds.socketPair();
         Fds.write(sp[1], 1);
         sel.register(sp[0], READ | ONESHOT);

@@ -1,0 +1,113 @@
+package dev.iomux.poll;
+
+import static dev.iomux.Events.ERROR;
+import static dev.iomux.Events.READ;
+import static dev.iomux.Events.WRITE;
+import static dev.iomux.poll.PollTesting.assertSelectIdles;
+import static dev.iomux.poll.PollTesting.open;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import dev.iomux.Ready;
+import dev.iomux.testing.Fds;
+import dev.iomux.testing.LeakCheck;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Rule CLOSED-FD on poll: a registered descriptor closed without unregister comes back from poll(2)
+ * as POLLNVAL (linux-readiness-observed.md, Rule 14), which the backend reports as {@code ERROR} on
+ * that key, in its registered directions only (REPORT-MASKED), for as long as it stays registered;
+ * unregister still works, and afterwards nothing is reported and nothing spins (REPORT-NO-SPIN).
+ *
+ * <p>No descriptor is opened between a close and the selects that follow it, so that the number is not
+ * reused under the registration.
+ */
+@ExtendWith(LeakCheck.class)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PollClosedFdTest {
+
+    @Test
+    void aReadEndClosedBehindTheSelectorsBackIsReportedAsAnErrorUntilUnregistered() throws IOException {
+        try (Fds fds = new Fds(); PollSelector sel = open()) {
+            int[] p = fds.pipe();
+            sel.register(p[0], READ, "closed");
+            assertThat(sel.selectNow()).isEmpty();
+            long synced = sel.syncs;
+
+            fds.close(p[0]);
+            for (int round = 0; round < 5; round++) {
+                List<Ready> got = sel.select(Duration.ofSeconds(5));
+                assertThat(got).as("round %d: the closed fd is reported (level)", round).hasSize(1);
+                assertThat(got.get(0).attachment()).isEqualTo("closed");
+                assertThat(got.get(0).events()).as("round %d: POLLNVAL as ERROR, in the READ interest only", round)
+                        .isEqualTo(READ | ERROR);
+            }
+            assertThat(sel.syncs).as("an error within the interest is reported, not parked").isEqualTo(synced);
+
+            sel.unregister(p[0]);
+            assertThat(sel.keys()).isEmpty();
+            assertThat(sel.selectNow()).isEmpty();
+            assertSelectIdles(sel, 300, "poll after unregistering a closed fd");
+        }
+    }
+
+    @Test
+    void aWriteEndClosedBehindTheSelectorsBackIsReportedInItsWriteInterest() throws IOException {
+        try (Fds fds = new Fds(); PollSelector sel = open()) {
+            int[] p = fds.pipe();
+            int[] other = fds.pipe();
+            Fds.write(other[1], 1);
+            sel.register(p[1], WRITE, "closed");
+            sel.register(other[0], READ, "live");
+            assertThat(sel.selectNow()).extracting(Ready::attachment).containsExactlyInAnyOrder("closed", "live");
+
+            fds.close(p[1]);
+            for (int round = 0; round < 3; round++) {
+                List<Ready> got = sel.select(Duration.ofSeconds(5));
+                assertThat(got).extracting(Ready::attachment).containsExactlyInAnyOrder("closed", "live");
+                for (Ready r : got) {
+                    assertThat(r.events()).as("round %d: %s", round, r)
+                            .isEqualTo("closed".equals(r.attachment()) ? WRITE | ERROR : READ);
+                }
+            }
+            sel.unregister(p[1]);
+            assertThat(sel.selectNow()).extracting(Ready::attachment).containsExactly("live");
+            sel.unregister(other[0]);
+            assertSelectIdles(sel, 300, "poll after unregistering");
+        }
+    }
+
+    @Test
+    void aClosedFdWhileSelectIsBlockedIsReportedOnceTheWaitEnds() throws Exception {
+        // linux-readiness-observed "Extra": a close in another thread wakes no poll(2); the closed fd is
+        // reported as POLLNVAL by the next poll. Here the wait ends by timeout; a wakeup would do too.
+        try (Fds fds = new Fds(); PollSelector sel = open()) {
+            int[] p = fds.pipe();
+            sel.register(p[0], READ, "closed");
+            Thread closer = new Thread(() -> {
+                try {
+                    Thread.sleep(100);
+                    fds.close(p[0]);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            closer.start();
+            List<Ready> got = sel.select(Duration.ofMillis(600));
+            closer.join(5_000);
+            if (got.isEmpty()) {
+                got = sel.select(Duration.ofSeconds(5));
+            }
+            assertThat(got).hasSize(1);
+            assertThat(got.get(0).events()).isEqualTo(READ | ERROR);
+            sel.unregister(p[0]);
+            assertThat(sel.selectNow()).isEmpty();
+        }
+    }
+}

@@ -1,0 +1,5 @@
+/**
+ * The select backend of iomux. Add this module as a dependency and open it with
+ * {@code dev.iomux.Selectors.open("select")}, or let {@code Selectors.open()} pick the best available backend.
+ */
+package dev.iomux.select;

@@ -1,0 +1,33 @@
+package dev.iomux.testing;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * Runs blocking test work (a select that waits, a client that reads) on its own thread.
+ *
+ * <p>Not {@code CompletableFuture.runAsync(task)}: its default pool may have a single thread on a 2-core
+ * machine, and two blocking tasks on it deadlock.
+ */
+public final class Async {
+    private static final ExecutorService THREADS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "iomux-test-async");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private Async() {
+    }
+
+    /** Runs {@code task} on a thread of its own. */
+    public static CompletableFuture<Void> run(Runnable task) {
+        return CompletableFuture.runAsync(task, THREADS);
+    }
+
+    /** Computes {@code task} on a thread of its own. */
+    public static <T> CompletableFuture<T> supply(Supplier<T> task) {
+        return CompletableFuture.supplyAsync(task, THREADS);
+    }
+}
