@@ -348,6 +348,29 @@ public abstract class AbstractSelector implements Selector {
     }
 
     /**
+     * Checks the result of a wait for {@link #implSelect}: a count passes through, EINTR becomes
+     * {@link #INTERRUPTED} (select, poll and epoll_wait are never restarted, signal(7)), anything else is
+     * thrown as {@code call(argName=arg)}. The message is built only on failure: waits allocate nothing.
+     *
+     * @param rc      what the wait returned
+     * @param call    the call's name, e.g. "epoll_wait"
+     * @param argName the argument to name in the message
+     * @param arg     its value
+     * @return {@code rc}, or {@link #INTERRUPTED}
+     * @throws NativeIOException for any errno but EINTR
+     */
+    protected static int waitResult(int rc, String call, String argName, int arg) throws NativeIOException {
+        if (rc >= 0) {
+            return rc;
+        }
+        int errno = Native.errno();
+        if (errno == Linux.EINTR) {
+            return INTERRUPTED;
+        }
+        throw new NativeIOException(call + "(" + argName + "=" + arg + ")", errno, null);
+    }
+
+    /**
      * Converts a timeout for a call that takes milliseconds: rounded up, so that a sub-millisecond
      * timeout waits rather than busy-polls (CPython's math.ceil, mio's +999_999 ns).
      *

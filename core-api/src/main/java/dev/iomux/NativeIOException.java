@@ -12,7 +12,9 @@ import java.io.IOException;
 public class NativeIOException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The errno of the failed call. */
     private final int errno;
+    /** The call, with its arguments. */
     private final String syscall;
 
     /**

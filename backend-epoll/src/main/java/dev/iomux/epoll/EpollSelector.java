@@ -107,14 +107,7 @@ final class EpollSelector extends AbstractSelector {
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
         int n = C.epoll_wait(epfd, ready.address(0), ready.capacity(), toMillisCeil(timeoutNanos));
-        if (n < 0) {
-            int errno = Native.errno();
-            if (errno == Linux.EINTR) {
-                return INTERRUPTED;
-            }
-            throw new NativeIOException("epoll_wait(epfd=" + epfd + ")", errno, null);
-        }
-        return n;
+        return waitResult(n, "epoll_wait", "epfd", epfd);
     }
 
     @Override

@@ -38,7 +38,7 @@ class EpollCloseTest {
             SelectorKey key = sel.register(p[0], READ, "closed");
             assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
             fds.close(p[0]);
-            EpollTesting.assertSelectIdles(sel, 300, 200);
+            Expect.idles(sel, 300, 200);
             assertThat(sel.rebuilds).as("the kernel removed the entry itself: no stale events").isZero();
             assertThat(sel.key(p[0])).as("the key stays until unregister").isSameAs(key);
             assertThat(sel.unregister(p[0])).isSameAs(key);
@@ -89,10 +89,10 @@ class EpollCloseTest {
             long rebuildsBefore = sel.rebuilds;
             int openBefore = LeakCheck.openDescriptors().size();
 
-            EpollTesting.assertSelectIdles(sel, 400, 200);
+            Expect.idles(sel, 400, 200);
             assertThat(sel.rebuilds).as("the epoll instance was rebuilt").isGreaterThanOrEqualTo(rebuildsBefore + 1);
             assertThat(LeakCheck.openDescriptors().size()).as("the old epoll fd was closed").isEqualTo(openBefore);
-            EpollTesting.assertSelectIdles(sel, 200, 150); // and the orphan is gone for good
+            Expect.idles(sel, 200, 150); // and the orphan is gone for good
 
             // The rebuilt instance still works: the wake-up and a fresh registration.
             int[] q = fds.pipe();
@@ -126,7 +126,7 @@ class EpollCloseTest {
             assertThat(newKey).isNotSameAs(oldKey);
 
             Fds.write(old[1], 1); // only the orphan fires, carrying the number a
-            EpollTesting.assertSelectIdles(sel, 300, 150);
+            Expect.idles(sel, 300, 150);
             assertThat(sel.rebuilds).as("only stale events: rebuilt").isGreaterThanOrEqualTo(1);
 
             Fds.write(other[1], 1); // now the new registration is ready

@@ -9,10 +9,8 @@ import java.util.EnumSet;
 import dev.iomux.AbstractSelector;
 import dev.iomux.Capabilities;
 import dev.iomux.Capability;
-import dev.iomux.NativeIOException;
 import dev.iomux.SelectorKey;
 import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
 import dev.iomux.internal.PollBits;
 
 /**
@@ -138,15 +136,7 @@ final class PollSelector extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        int n = C.poll(fds.address(), used, toMillisCeil(timeoutNanos));
-        if (n < 0) {
-            int errno = Native.errno();
-            if (errno == Linux.EINTR) {
-                return INTERRUPTED;
-            }
-            throw new NativeIOException("poll(nfds=" + used + ")", errno, null);
-        }
-        return n;
+        return waitResult(C.poll(fds.address(), used, toMillisCeil(timeoutNanos)), "poll", "nfds", used);
     }
 
     @Override

@@ -6,7 +6,7 @@ import static dev.iomux.Events.PRIORITY;
 import static dev.iomux.Events.READ;
 import static dev.iomux.Events.READ_HANGUP;
 import static dev.iomux.Events.WRITE;
-import static dev.iomux.poll.PollTesting.assertSelectIdles;
+import static dev.iomux.poll.PollTesting.IDLE_CPU_LIMIT_MILLIS;
 import static dev.iomux.poll.PollTesting.open;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -67,7 +67,7 @@ class PollNoSpinTest {
             assertThat(sel.selectNow()).isEmpty();
             assertThat(sel.syncs).as("parking rewrites the entry once, at the select after the report")
                     .isEqualTo(synced + 1);
-            assertSelectIdles(sel, 300, "poll with a parked hung-up key");
+            Expect.idles(sel, 300, IDLE_CPU_LIMIT_MILLIS);
             for (int i = 0; i < 1000; i++) {
                 assertThat(sel.selectNow()).isEmpty();
             }
@@ -91,7 +91,7 @@ class PollNoSpinTest {
             fds.close(sp[1]);
             assertThat(sel.selectNow()).isEmpty();
             sel.modify(sp[0], PRIORITY, "b");
-            assertSelectIdles(sel, 200, "poll after an attachment-only modify of a parked key");
+            Expect.idles(sel, 200, IDLE_CPU_LIMIT_MILLIS);
             sel.modify(sp[0], PRIORITY | READ);
             int ev = Expect.ready(sel, sp[0], READ | HANGUP);
             assertThat(ev & Events.INTERESTS).isEqualTo(READ);
@@ -113,7 +113,7 @@ class PollNoSpinTest {
             assertThat(sel.select(Duration.ofSeconds(5))).extracting(Ready::attachment).containsExactly("reader");
             Fds.drain(p[0]);
             sel.unregister(p[0]); // swap-with-last moves nothing here; the parked key is slot 1
-            assertSelectIdles(sel, 200, "poll with only a parked key left");
+            Expect.idles(sel, 200, IDLE_CPU_LIMIT_MILLIS);
             sel.unregister(sp[0]);
             assertThat(sel.selectNow()).isEmpty();
         }

@@ -1,12 +1,6 @@
 package dev.iomux.poll;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.time.Duration;
-
-import dev.iomux.Selector;
 
 /** Helpers shared by the poll backend's own tests. */
 final class PollTesting {
@@ -21,19 +15,4 @@ final class PollTesting {
         return (PollSelector) new PollSelectorProvider().open();
     }
 
-    /**
-     * A select of {@code millis} returns nothing, waits at least that long, and burns less than
-     * {@link #IDLE_CPU_LIMIT_MILLIS} of this thread's CPU time doing it (REPORT-NO-SPIN).
-     */
-    static void assertSelectIdles(Selector sel, long millis, String what) throws IOException {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long cpu = threads.getCurrentThreadCpuTime();
-        long start = System.nanoTime();
-        assertThat(sel.select(Duration.ofMillis(millis))).as("%s: nothing may be reported", what).isEmpty();
-        long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
-        long cpuMillis = (threads.getCurrentThreadCpuTime() - cpu) / 1_000_000;
-        assertThat(elapsedMillis).as("%s: the select waits its whole timeout", what).isGreaterThanOrEqualTo(millis);
-        assertThat(cpuMillis).as("%s: CPU time of a %d ms select (a spinning loop burns it all)", what, millis)
-                .isLessThan(IDLE_CPU_LIMIT_MILLIS);
-    }
 }

@@ -4,9 +4,8 @@ import static dev.iomux.internal.Native.C;
 
 import java.io.IOException;
 
-import dev.iomux.Capabilities;
+import dev.iomux.AbstractSelectorProvider;
 import dev.iomux.Selector;
-import dev.iomux.SelectorProvider;
 import dev.iomux.internal.Native;
 import dev.iomux.internal.NativeBuffer;
 
@@ -15,57 +14,25 @@ import dev.iomux.internal.NativeBuffer;
  * {@code ONESHOT} emulated, errors and hang-ups folded into readable and writable. The last resort of
  * {@link dev.iomux.Selectors#open()}, and the baseline the seeds start from.
  */
-public final class SelectSelectorProvider implements SelectorProvider {
+public final class SelectSelectorProvider extends AbstractSelectorProvider {
     /** Creates the provider; {@link java.util.ServiceLoader} does this. */
     public SelectSelectorProvider() {
+        super("select", 100, SelectSelector.CAPABILITIES);
     }
 
+    /** select(0, NULL, NULL, NULL, {0, 0}). */
     @Override
-    public String name() {
-        return "select";
-    }
-
-    @Override
-    public int priority() {
-        return 100;
-    }
-
-    @Override
-    public Capabilities capabilities() {
-        return SelectSelector.CAPABILITIES;
-    }
-
-    @Override
-    public Throwable unavailabilityCause() {
-        return Probe.CAUSE;
-    }
-
-    @Override
-    public Selector open() throws IOException {
-        Throwable cause = unavailabilityCause();
-        if (cause != null) {
-            throw new UnsupportedOperationException("select is not available here: " + cause.getMessage(), cause);
+    protected void probe() throws IOException {
+        NativeBuffer tv = NativeBuffer.allocate(16);
+        try {
+            Native.check(C.select(0, 0, 0, 0, tv.address()), "select(0, NULL, NULL, NULL, {0, 0})");
+        } finally {
+            tv.free();
         }
+    }
+
+    @Override
+    protected Selector newSelector() throws IOException {
         return new SelectSelector();
-    }
-
-    /** Calls select(0, NULL, NULL, NULL, {0, 0}) once, to catch a kernel or seccomp filter without it. */
-    private static final class Probe {
-        static final Throwable CAUSE = probe();
-
-        private static Throwable probe() {
-            if (Native.unavailabilityCause() != null) {
-                return Native.unavailabilityCause();
-            }
-            NativeBuffer tv = NativeBuffer.allocate(16);
-            try {
-                Native.check(C.select(0, 0, 0, 0, tv.address()), "select(0, NULL, NULL, NULL, {0, 0})");
-                return null;
-            } catch (IOException e) {
-                return e;
-            } finally {
-                tv.free();
-            }
-        }
     }
 }

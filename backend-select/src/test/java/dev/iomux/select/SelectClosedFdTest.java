@@ -90,7 +90,7 @@ class SelectClosedFdTest {
             Fds.drain(live[0]);
 
             long after = sel.ebadfRetries;
-            SelectTesting.assertSelectIdles(sel, 300, 150);
+            Expect.idles(sel, 300, 150);
             assertThat(sel.ebadfRetries).as("no EBADF once unregistered").isEqualTo(after);
             Fds.write(live[1], 1);
             assertThat(sel.select(Expect.PATIENCE)).extracting(Ready::attachment).containsExactly("live");
@@ -113,7 +113,7 @@ class SelectClosedFdTest {
             sel.modify(a, WRITE);
             assertThat(Expect.ready(sel, a, ERROR)).isEqualTo(WRITE | ERROR);
             sel.unregister(a);
-            SelectTesting.assertSelectIdles(sel, 300, 150);
+            Expect.idles(sel, 300, 150);
         }
     }
 
@@ -125,7 +125,7 @@ class SelectClosedFdTest {
             sel.register(a, READ | ONESHOT);
             fds.close(a);
             assertThat(sel.select(Expect.PATIENCE)).extracting(Ready::events).containsExactly(READ | ERROR);
-            SelectTesting.assertSelectIdles(sel, 300, 150);
+            Expect.idles(sel, 300, 150);
             sel.modify(a, READ | ONESHOT);
             assertThat(sel.select(Expect.PATIENCE)).extracting(Ready::events).containsExactly(READ | ERROR);
             sel.unregister(a);
@@ -141,16 +141,16 @@ class SelectClosedFdTest {
             sel.register(a, PRIORITY, "pri");
             fds.close(a);
             long retries = sel.ebadfRetries;
-            SelectTesting.assertSelectIdles(sel, 300, 150);
+            Expect.idles(sel, 300, 150);
             assertThat(sel.ebadfRetries).as("one EBADF, then parked").isEqualTo(retries + 1);
-            SelectTesting.assertSelectIdles(sel, 300, 150);
+            Expect.idles(sel, 300, 150);
             assertThat(sel.ebadfRetries).as("parked: out of the fd_sets").isEqualTo(retries + 1);
             assertThat(sel.key(a).isValid()).isTrue();
             // Re-armed with a direction, the error shows.
             sel.modify(a, READ | PRIORITY);
             assertThat(sel.select(Expect.PATIENCE)).extracting(Ready::events).containsExactly(READ | ERROR);
             sel.unregister(a);
-            SelectTesting.assertSelectIdles(sel, 300, 150);
+            Expect.idles(sel, 300, 150);
         }
     }
 

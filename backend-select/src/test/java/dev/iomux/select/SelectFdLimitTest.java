@@ -147,7 +147,7 @@ class SelectFdLimitTest {
                         assertThat(m.find()).as("message names the wake-up fd: %s", e.getMessage()).isTrue();
                         assertThat(Integer.parseInt(m.group(1))).isGreaterThanOrEqualTo(1024);
                     });
-            assertThat(SelectTesting.opened(before))
+            assertThat(LeakCheck.leaked(before, LeakCheck.openDescriptors()))
                     .as("the failed open closed its eventfd").isEmpty();
             assertThat(NativeBuffer.liveBlocks()).as("the failed open freed its native memory").isEqualTo(blocks);
 

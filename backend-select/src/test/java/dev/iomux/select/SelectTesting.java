@@ -1,19 +1,11 @@
 package dev.iomux.select;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 import dev.iomux.Ready;
-import dev.iomux.Selector;
 import dev.iomux.io.Descriptors;
 import dev.iomux.testing.Fds;
-import dev.iomux.testing.LeakCheck;
 
 /** Helpers shared by the select backend's own tests. */
 final class SelectTesting {
@@ -43,43 +35,6 @@ final class SelectTesting {
     static int dupTo(Fds fds, int fd, int target) throws IOException {
         Descriptors.dup2(fd, target);
         return fds.track(target);
-    }
-
-    /** CPU time of the current thread, in nanoseconds. */
-    static long cpuNanos() {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        return threads.getCurrentThreadCpuTime();
-    }
-
-    /**
-     * A select over {@code millis} returns nothing, waits at least that long and burns less than
-     * {@code maxCpuMillis} of CPU doing it (REPORT-NO-SPIN: a spinning loop burns it all).
-     */
-    static void assertSelectIdles(Selector sel, long millis, long maxCpuMillis) throws IOException {
-        long cpu = cpuNanos();
-        long start = System.nanoTime();
-        List<Ready> got = sel.select(Duration.ofMillis(millis));
-        long elapsed = (System.nanoTime() - start) / 1_000_000;
-        long cpuMillis = (cpuNanos() - cpu) / 1_000_000;
-        assertThat(got).as("select(%d ms) must report nothing", millis).isEmpty();
-        assertThat(elapsed).as("select(%d ms) waited", millis).isGreaterThanOrEqualTo(millis);
-        assertThat(cpuMillis).as("CPU time of a %d ms select that reports nothing (a spinning loop burns it all)",
-                millis).isLessThan(maxCpuMillis);
-    }
-
-    /**
-     * Descriptors open now that were not before (or point elsewhere now), ignoring the jar files the JVM
-     * opens when it loads classes and the descriptor listing /proc/self/fd itself.
-     */
-    static Map<Integer, String> opened(Map<Integer, String> before) throws IOException {
-        Map<Integer, String> added = new TreeMap<>();
-        LeakCheck.openDescriptors().forEach((fd, target) -> {
-            if (!target.equals(before.get(fd)) && !target.endsWith(".jar")
-                    && !(target.startsWith("/proc/") && target.endsWith("/fd"))) {
-                added.put(fd, target);
-            }
-        });
-        return added;
     }
 
     /** @return the entries of {@code got} for {@code fd} */

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SelectWakeupFdTest {
 
     private static int wakeupFdOf(Map<Integer, String> before) throws IOException {
-        Map<Integer, String> added = SelectTesting.opened(before);
+        Map<Integer, String> added = LeakCheck.leaked(before, LeakCheck.openDescriptors());
         List<Integer> eventfds = added.entrySet().stream().filter(e -> e.getValue().contains("eventfd"))
                 .map(Map.Entry::getKey).toList();
         assertThat(eventfds).as("the selector opened one eventfd: %s", added).hasSize(1);

@@ -58,6 +58,30 @@ public final class Expect {
         assertThat(s.select(SHORT)).as("%s: nothing may be ready", s.backend()).isEmpty();
     }
 
+    /**
+     * Checks that a select over {@code millis} reports nothing, waits at least that long, and burns less
+     * than {@code cpuBudgetMillis} of this thread's CPU time doing it: a loop spinning on events it drops
+     * burns it all (REPORT-NO-SPIN).
+     */
+    public static void idles(Selector s, long millis, long cpuBudgetMillis) throws IOException {
+        long cpu = cpuNanos();
+        long start = System.nanoTime();
+        List<Ready> got = s.select(Duration.ofMillis(millis));
+        long elapsed = millisSince(start);
+        long cpuMillis = (cpuNanos() - cpu) / 1_000_000;
+        assertThat(got).as("%s: select(%d ms) must report nothing", s.backend(), millis).isEmpty();
+        assertThat(elapsed).as("%s: select(%d ms) waits its whole timeout", s.backend(), millis)
+                .isGreaterThanOrEqualTo(millis);
+        assertThat(cpuMillis).as("%s: CPU time of a %d ms select (a spinning loop burns it all)", s.backend(), millis)
+                .isLessThan(cpuBudgetMillis);
+    }
+
+    /** @return the CPU time the current thread has used, in nanoseconds */
+    public static long cpuNanos() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        return threads.getCurrentThreadCpuTime();
+    }
+
     /** @return milliseconds since {@code startNanos} */
     public static long millisSince(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;

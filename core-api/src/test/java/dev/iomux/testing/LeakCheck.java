@@ -81,8 +81,11 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
                 leaked.size(), leaked, before.size(), openDescriptors().size(), blocks - blocksBefore);
     }
 
-    /** Descriptors open now, and not before (or pointing elsewhere), ignoring the JVM's jar files. */
-    static Map<Integer, String> leaked(Map<Integer, String> before, Map<Integer, String> after) {
+    /**
+     * Returns the descriptors open in {@code after} and not in {@code before} (or pointing elsewhere now),
+     * ignoring the JVM's jar files and the listing of /proc/self/fd itself.
+     */
+    public static Map<Integer, String> leaked(Map<Integer, String> before, Map<Integer, String> after) {
         Map<Integer, String> leaked = new TreeMap<>();
         after.forEach((fd, target) -> {
             if (!target.equals(before.get(fd)) && !target.endsWith(".jar") && !isOwnListing(target)) {
