@@ -92,4 +92,10 @@ public interface LibC {
     @SaveError int setrlimit(int resource, @intptr_t long rlim);
 
     @IgnoreError int getpid();
+
+    /** The calling thread's pthread_t, for {@link #pthread_kill}. */
+    @IgnoreError @intptr_t long pthread_self();
+
+    /** Sends a signal to one thread; returns an error number (not -1 and errno) on failure. */
+    @IgnoreError int pthread_kill(@intptr_t long thread, int sig);
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.iomux.Capability;
 import dev.iomux.Events;
@@ -433,6 +434,48 @@ public abstract class SelectorContract {
         assertThat(millisSince(start)).isGreaterThanOrEqualTo(150);
         assertThat(got).extracting(Ready::fd).containsExactly(p[0]);
         writer.get(5, TimeUnit.SECONDS);
+    }
+
+    // --- EINTR-RETRY -------------------------------------------------------------------------------
+
+    @Test
+    void aSignalInterruptingTheWaitIsRetriedWithTheTimeLeft() throws Exception {
+        Signals.installWinchHandler();
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        AtomicLong selectingThread = new AtomicLong();
+        CountDownLatch selecting = new CountDownLatch(1);
+        long timeoutMillis = 1_000;
+        CompletableFuture<long[]> result = Async.supply(() -> {
+            selectingThread.set(Signals.self());
+            selecting.countDown();
+            long start = System.nanoTime();
+            try {
+                int n = sel.select(Duration.ofMillis(timeoutMillis)).size();
+                return new long[] {n, millisSince(start)};
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        selecting.await();
+        int before = Signals.handled();
+        // A signal every 50 ms for 600 ms, aimed at the selecting thread: each one makes the wait fail
+        // with EINTR (signal(7): never restarted).
+        for (int i = 0; i < 12 && !result.isDone(); i++) {
+            sleep(50);
+            Signals.interrupt(selectingThread.get());
+        }
+        long[] got = result.get(10, TimeUnit.SECONDS);
+        assertThat(got[0]).as("%s: nothing was ready", sel.backend()).isZero();
+        assertThat(got[1]).as("%s: did not return early with nothing", sel.backend())
+                .isGreaterThanOrEqualTo(timeoutMillis);
+        assertThat(got[1]).as("%s: did not wait far past the deadline (Netty #16244)", sel.backend())
+                .isLessThan(timeoutMillis + 3_000);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (Signals.handled() == before && System.nanoTime() < deadline) {
+            sleep(10);
+        }
+        assertThat(Signals.handled()).as("the signals were delivered").isGreaterThan(before);
     }
 
     // --- WAKEUP, CLOSE-WAKES -----------------------------------------------------------------------
