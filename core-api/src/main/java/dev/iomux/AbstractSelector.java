@@ -70,8 +70,10 @@ public abstract class AbstractSelector implements Selector {
     private final Object wakeLock = new Object();
     private final int wakeFd;
     private final NativeBuffer wakeBuf;
-    private boolean wakePending;     // wakeLock
+    private boolean wakePending;     // wakeLock: the eventfd's counter is not zero
+    private boolean userWakeup;      // wakeLock: wakeup() was called, not just an internal signal
     private boolean wakeFdClosed;    // wakeLock
+    private volatile boolean prepareRequested = true;
 
     private volatile boolean closed;
     private boolean released;        // stateLock
@@ -142,18 +144,18 @@ public abstract class AbstractSelector implements Selector {
     protected abstract void implUnregister(SelectorKey key);
 
     /**
-     * Stops reporting a key until {@link #implModify} re-arms it: a {@link Events#ONESHOT} key that fired,
-     * or a key parked because its descriptor hung up or failed outside its interest. State lock held.
+     * Stops reporting a key until {@link #implModify} re-arms it: a {@link Events#ONESHOT} key the kernel
+     * reported (epoll disarms an EPOLLONESHOT registration by itself), or a key parked because its
+     * descriptor hung up or failed outside its interest. State lock held.
      *
-     * @param key   the key; {@link #isArmed} is already false
-     * @param fired true if the kernel reported the key in this batch (epoll has then disarmed a
-     *              EPOLLONESHOT registration itself)
+     * @param key the key; {@link #isArmed} is already false
      */
-    protected abstract void implDisarm(SelectorKey key, boolean fired);
+    protected abstract void implDisarm(SelectorKey key);
 
     /**
-     * Brings the kernel's view up to date before a wait: select and poll apply recorded changes to the
-     * native sets. Selecting thread, state lock held. Epoll has nothing to do.
+     * Brings the native sets up to date for the next wait: select and poll apply the changes they
+     * recorded. Runs only after {@link #requestPrepare()}: at the end of collecting a batch, or before a
+     * wait if a change came in since. Selecting thread, state lock held. Epoll has nothing to do.
      */
     protected void implPrepare() {
     }
@@ -192,15 +194,30 @@ public abstract class AbstractSelector implements Selector {
         return wakeFd;
     }
 
-    /** Tells the base the wake-up fd was reported readable: drains it. State lock held. */
+    /**
+     * Tells the base the wake-up fd was reported readable: drains it. The select returns to its caller
+     * only if {@link #wakeup()} was called; a signal that only asked the selecting thread to apply a change
+     * ({@link #wakeupIfSelecting()}) lets the wait go on. State lock held.
+     */
     protected final void wakeupFdReady() {
         synchronized (wakeLock) {
             if (!wakeFdClosed) {
                 C.read(wakeFd, wakeBuf.address(), 8); // EAGAIN (already drained) is fine
             }
             wakePending = false;
+            if (userWakeup) {
+                userWakeup = false;
+                wokenUp = true;
+            }
         }
-        wokenUp = true;
+    }
+
+    /**
+     * Asks for {@link #implPrepare} before the next wait. Called by a backend whenever it records a change
+     * to its native sets (state lock held), or, like select, when the kernel consumed them.
+     */
+    protected final void requestPrepare() {
+        prepareRequested = true;
     }
 
     /**
@@ -253,12 +270,12 @@ public abstract class AbstractSelector implements Selector {
             // report for an interest the key no longer has (modified meanwhile): it must not use up a
             // one-shot arming it was not for.
             if ((ready & (ERROR | HANGUP)) != 0) {
-                disarm(key, true);
+                disarm(key);
             }
             return;
         }
         if (oneShot) {
-            disarm(key, true);
+            disarm(key);
         }
         if (batchSize == batchKeys.length) {
             batchKeys = Arrays.copyOf(batchKeys, batchSize * 2);
@@ -269,10 +286,10 @@ public abstract class AbstractSelector implements Selector {
         batchSize++;
     }
 
-    private void disarm(SelectorKey key, boolean fired) {
-        if (key.armed) {
-            key.armed = false;
-            implDisarm(key, fired);
+    private void disarm(SelectorKey key) {
+        if (key.registration.armed) {
+            key.registration.armed = false;
+            implDisarm(key);
         }
     }
 
@@ -283,7 +300,7 @@ public abstract class AbstractSelector implements Selector {
     protected final void wakeupIfSelecting() {
         Thread t = selectingThread;
         if (t != null && t != Thread.currentThread()) {
-            wakeup();
+            signal(false);
         }
     }
 
@@ -294,7 +311,7 @@ public abstract class AbstractSelector implements Selector {
      * @return the slot, -1 until set
      */
     protected static int slot(SelectorKey key) {
-        return key.slot;
+        return key.registration.slot;
     }
 
     /**
@@ -304,7 +321,7 @@ public abstract class AbstractSelector implements Selector {
      * @param slot the slot
      */
     protected static void setSlot(SelectorKey key, int slot) {
-        key.slot = slot;
+        key.registration.slot = slot;
     }
 
     /**
@@ -314,7 +331,7 @@ public abstract class AbstractSelector implements Selector {
      * @return the id
      */
     protected static int registrationId(SelectorKey key) {
-        return key.id;
+        return key.registration.id;
     }
 
     /**
@@ -324,7 +341,7 @@ public abstract class AbstractSelector implements Selector {
      * @return true if the kernel should watch it
      */
     protected static boolean isArmed(SelectorKey key) {
-        return key.armed;
+        return key.registration.armed;
     }
 
     /**
@@ -334,7 +351,7 @@ public abstract class AbstractSelector implements Selector {
      * @return the current key
      */
     protected static SelectorKey current(SelectorKey key) {
-        return key.latest();
+        return key.registration.current;
     }
 
     /**
@@ -344,7 +361,7 @@ public abstract class AbstractSelector implements Selector {
      * @return false once unregistered or closed
      */
     protected static boolean isRegistered(SelectorKey key) {
-        return key.latest().registered;
+        return key.registration.registered;
     }
 
     /**
@@ -415,6 +432,8 @@ public abstract class AbstractSelector implements Selector {
     public final SelectorKey register(int fd, int events, Object attachment) throws IOException {
         checkFd(fd);
         checkEvents(fd, events);
+        // Before the table grows to fit the number: a closed or made-up fd is EBADF, on every backend.
+        requireOpen(fd);
         stateLock.lock();
         try {
             ensureOpen("register fd " + fd);
@@ -423,14 +442,16 @@ public abstract class AbstractSelector implements Selector {
                 throw new IllegalStateException("fd " + fd + " is already registered with this " + backend
                         + " selector as " + existing + ": use modify() to change it");
             }
-            SelectorKey key = new SelectorKey(this, newId(), fd, events, attachment);
+            Registration registration = new Registration(newId());
+            SelectorKey key = new SelectorKey(this, registration, fd, events, attachment);
+            registration.current = key;
             table.put(fd, key);
             try {
                 implRegister(key);
             } catch (IOException | RuntimeException | Error e) {
                 // CPython _BaseSelectorImpl: repair the map before passing the error on.
                 table.remove(fd);
-                key.registered = false;
+                registration.registered = false;
                 throw e;
             }
             return key;
@@ -470,15 +491,16 @@ public abstract class AbstractSelector implements Selector {
             boolean rearm = (events & ONESHOT) != 0;
             if (events == old.events() && !rearm) {
                 // Attachment only: no system call (CPython test_modify; rule API-MODIFY).
-                return attachment == old.attachment() ? old : replace(old, events, attachment, old.armed);
+                return attachment == old.attachment() ? old : replace(old, events, attachment);
             }
-            SelectorKey key = replace(old, events, attachment, true);
+            SelectorKey key = replace(old, events, attachment);
+            key.registration.armed = true;
             try {
                 implModify(old, key);
             } catch (IOException | RuntimeException | Error e) {
                 // bpo-30014: a refused modify leaves the descriptor unregistered, not half-changed.
                 table.remove(fd);
-                key.registered = false;
+                key.registration.registered = false;
                 try {
                     implUnregister(key);
                 } catch (RuntimeException suppressed) {
@@ -500,7 +522,7 @@ public abstract class AbstractSelector implements Selector {
             ensureOpen("unregister fd " + fd);
             SelectorKey key = registered(fd, "unregister");
             table.remove(fd);
-            key.registered = false;
+            key.registration.registered = false;
             implUnregister(key);
             return key;
         } finally {
@@ -525,12 +547,10 @@ public abstract class AbstractSelector implements Selector {
         return keysView;
     }
 
-    private SelectorKey replace(SelectorKey old, int events, Object attachment, boolean armed) {
-        SelectorKey key = new SelectorKey(this, old.id, old.fd(), events, attachment);
-        key.slot = old.slot;
-        key.armed = armed;
+    private SelectorKey replace(SelectorKey old, int events, Object attachment) {
+        SelectorKey key = new SelectorKey(this, old.registration, old.fd(), events, attachment);
+        old.registration.current = key;
         table.put(old.fd(), key);
-        old.successor = key;
         return key;
     }
 
@@ -636,6 +656,9 @@ public abstract class AbstractSelector implements Selector {
 
     @Override
     public final int select(long timeout, TimeUnit unit, ReadyHandler handler) throws IOException {
+        if (unit == null) {
+            throw new NullPointerException("unit must not be null");
+        }
         return doSelect(timeout <= 0 ? 0 : unit.toNanos(timeout), requireHandler(handler), null);
     }
 
@@ -710,6 +733,9 @@ public abstract class AbstractSelector implements Selector {
                     + backend + " selector: return from the handler first");
         }
         if (!selectLock.tryLock()) {
+            if (closed) {
+                throw closedException("select"); // close() holds the lock while it releases everything
+            }
             Thread t = selectingThread;
             throw new IllegalStateException("the " + backend + " selector is already selecting in thread "
                     + (t == null ? "(another thread)" : "'" + t.getName() + "'")
@@ -736,8 +762,12 @@ public abstract class AbstractSelector implements Selector {
     }
 
     private void prepare() {
+        if (!prepareRequested) {
+            return; // nothing changed since the last batch: no lock on the way into the kernel
+        }
         stateLock.lock();
         try {
+            prepareRequested = false;
             implPrepare();
         } finally {
             stateLock.unlock();
@@ -753,22 +783,31 @@ public abstract class AbstractSelector implements Selector {
             if (count > 0) {
                 implCollect(count);
             }
+            if (prepareRequested) {
+                // Ready for the next wait while the lock is held anyway: one lock per batch.
+                prepareRequested = false;
+                implPrepare();
+            }
         } finally {
             stateLock.unlock();
         }
     }
 
     private int deliver(ReadyHandler handler, List<Ready> out) throws IOException {
+        if (closed) {
+            throw closedException("select"); // closed by another thread after the wait returned
+        }
         int delivered = 0;
         while (batchPos < batchSize && !closed) {
             int i = batchPos++;
             SelectorKey key = batchKeys[i];
             batchKeys[i] = null;
             int events = batchEvents[i];
-            SelectorKey current = key.latest();
-            if (!current.registered) {
+            Registration registration = key.registration;
+            if (!registration.registered) {
                 continue; // unregistered after the kernel reported it (REPORT-AFTER-UNREGISTER)
             }
+            SelectorKey current = registration.current;
             if (current != key) {
                 events &= current.interest() | FLAGS; // modified meanwhile: mask with today's interest
                 if ((events & INTERESTS) == 0) {
@@ -795,8 +834,22 @@ public abstract class AbstractSelector implements Selector {
 
     @Override
     public final void wakeup() {
+        signal(true);
+    }
+
+    /**
+     * Makes the eventfd readable, once until a select drains it (coalescing: one write per sleep).
+     *
+     * @param user true for {@link #wakeup()}, which returns the select to its caller; false for the base's
+     *             own signals (a change to apply, close), after which the select decides for itself
+     */
+    private void signal(boolean user) {
         synchronized (wakeLock) {
-            if (!wakePending && !wakeFdClosed) {
+            if (wakeFdClosed) {
+                return;
+            }
+            userWakeup |= user;
+            if (!wakePending) {
                 wakeBuf.putLong(0, 1);
                 // eventfd(2): a write fails with EAGAIN only if the counter would overflow, which one
                 // write per drain cannot reach.
@@ -820,22 +873,12 @@ public abstract class AbstractSelector implements Selector {
         if (selectLock.isHeldByCurrentThread()) {
             return; // closed from a ReadyHandler: the select releases everything on its way out
         }
-        signalClose();
-        selectLock.lock(); // waits for a select in progress to leave the kernel (CLOSE-WAKES)
+        signal(false); // a select in progress sees 'closed' when it wakes (CLOSE-WAKES)
+        selectLock.lock(); // and close waits for it to leave the kernel before freeing anything
         try {
             releaseIfClosed();
         } finally {
             selectLock.unlock();
-        }
-    }
-
-    private void signalClose() {
-        synchronized (wakeLock) {
-            if (!wakeFdClosed) {
-                wakeBuf.putLong(0, 1);
-                C.write(wakeFd, wakeBuf.address(), 8);
-                wakePending = true;
-            }
         }
     }
 
@@ -851,7 +894,7 @@ public abstract class AbstractSelector implements Selector {
             }
             released = true;
             for (SelectorKey key : table.values(new SelectorKey[0])) {
-                key.registered = false;
+                key.registration.registered = false;
             }
             table.clear();
             Arrays.fill(batchKeys, null);

@@ -33,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * {@link #register}, {@link #modify}, {@link #unregister}, {@link #wakeup()} and {@link #close()} may be
  * called from any thread, also while another thread is blocked in select; their effect is visible to the
  * kernel no later than the next select (epoll applies it at once; select and poll wake the blocked
- * selector to apply it).
+ * selector, which applies it and goes on waiting). A key unregistered by the selecting thread (in a
+ * {@link ReadyHandler}) is not delivered afterwards, even from the current batch; an unregister from
+ * another thread can race with a delivery of that key already under way.
  *
  * <h2>Errors</h2>
  * Bad arguments throw {@link IllegalArgumentException}; a registration in the wrong state (a duplicate,
@@ -196,8 +198,9 @@ public interface Selector extends AutoCloseable {
 
     /**
      * Closes the selector: a select blocked in another thread returns and fails as closed, keys become
-     * invalid, and every descriptor and all native memory of the selector are released. Registered
-     * descriptors are not closed. Closing twice is harmless.
+     * invalid, and every descriptor and all native memory of the selector are released before close
+     * returns, once no thread is in the kernel with them. Called from a {@link ReadyHandler}, the release
+     * waits until the select returns. Registered descriptors are not closed. Closing twice is harmless.
      */
     @Override
     void close();

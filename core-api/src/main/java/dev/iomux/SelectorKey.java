@@ -14,23 +14,12 @@ public final class SelectorKey {
     private final int fd;
     private final int events;
     private final Object attachment;
+    /** The registration this key belongs to; package-private for AbstractSelector. */
+    final Registration registration;
 
-    // Registration state, shared by the keys of one registration through 'successor'. Package-private
-    // for AbstractSelector; backends reach it through AbstractSelector's protected accessors.
-    /** Identifies the registration across modify; never 0 (0 marks the selector's own wake-up fd). */
-    final int id;
-    /** The backend's per-registration slot (poll: index in the pollfd array), guarded by the state lock. */
-    int slot = -1;
-    /** False once a ONESHOT key fired or a key was parked, until modify re-arms it; state lock. */
-    boolean armed = true;
-    /** The key that replaced this one in a modify, or null while this one is current. */
-    volatile SelectorKey successor;
-    /** False once unregistered, or the selector closed. Only the current key's value counts. */
-    volatile boolean registered = true;
-
-    SelectorKey(AbstractSelector selector, int id, int fd, int events, Object attachment) {
+    SelectorKey(AbstractSelector selector, Registration registration, int fd, int events, Object attachment) {
         this.selector = selector;
-        this.id = id;
+        this.registration = registration;
         this.fd = fd;
         this.events = events;
         this.attachment = attachment;
@@ -68,16 +57,7 @@ public final class SelectorKey {
      * @return true while registered
      */
     public boolean isValid() {
-        return latest().registered;
-    }
-
-    /** Follows modify's replacements to the current key of this registration. */
-    SelectorKey latest() {
-        SelectorKey k = this;
-        for (SelectorKey next = k.successor; next != null; next = k.successor) {
-            k = next;
-        }
-        return k;
+        return registration.registered;
     }
 
     @Override

@@ -12,7 +12,7 @@
  * <ol>
  *   <li>a {@link dev.iomux.SelectorProvider}: name, rank, declared {@link dev.iomux.Capabilities}, a real
  *       availability probe, and {@code open()};</li>
- *   <li>a selector extending {@link dev.iomux.AbstractSelector}, which fills seven hooks:
+ *   <li>a selector extending {@link dev.iomux.AbstractSelector}, which fills eight hooks:
  *     <ul>
  *       <li>{@code implRegister}, {@code implModify}, {@code implUnregister}: apply a registration change,
  *           to the kernel at once (epoll) or recorded for the next wait (select, poll);</li>

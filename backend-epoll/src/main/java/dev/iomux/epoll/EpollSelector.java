@@ -35,7 +35,7 @@ final class EpollSelector extends AbstractSelector {
     private static final int STALE_WAITS_BEFORE_REBUILD = 3;
 
     private final EpollEventArray.Layout layout = EpollEventArray.Layout.running();
-    private int epfd = -1;
+    private volatile int epfd = -1; // volatile: register's own-descriptor check reads it without the lock
     private EpollEventArray ready;
     private EpollEventArray ctlEvent;
     private int staleWaits;
@@ -95,7 +95,7 @@ final class EpollSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implDisarm(SelectorKey key, boolean fired) {
+    protected void implDisarm(SelectorKey key) {
         if ((key.events() & Events.ONESHOT) != 0) {
             return; // EPOLLONESHOT: the kernel disarmed the registration when it reported it
         }
@@ -123,6 +123,12 @@ final class EpollSelector extends AbstractSelector {
             }
             SelectorKey key = keyOf(fd);
             if (key == null || registrationId(key) != id) {
+                stale++;
+                continue;
+            }
+            if (!isArmed(key) && (key.events() & Events.ONESHOT) == 0) {
+                // A parked key was deleted from the kernel, so this report comes from a registration the
+                // DEL could not reach: the fd was closed while a dup of it lives on (epoll(7) Q6).
                 stale++;
                 continue;
             }
@@ -159,8 +165,13 @@ final class EpollSelector extends AbstractSelector {
                 }
                 try {
                     ctl(fresh, Linux.EPOLL_CTL_ADD, key.fd(), kernelEvents(key.events()), token(key));
-                } catch (NativeIOException closedMeanwhile) {
-                    setSlot(key, DETACHED); // EBADF: closed without unregister; nothing left to watch
+                } catch (NativeIOException e) {
+                    if (e.errno() != Linux.EBADF && e.errno() != Linux.EPERM) {
+                        throw e; // ENOMEM, ENOSPC: keep the old instance rather than drop a live key
+                    }
+                    // Closed without unregister (EBADF), or the number now names a file epoll refuses
+                    // (EPERM): the registered file is gone from this fd number; nothing left to watch.
+                    setSlot(key, DETACHED);
                 }
             }
         } catch (NativeIOException e) {

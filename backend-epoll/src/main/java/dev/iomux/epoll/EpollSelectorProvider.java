@@ -18,6 +18,9 @@ public final class EpollSelectorProvider extends AbstractSelectorProvider {
     /** Events one epoll_wait returns at most, unless {@link #open(int)} says otherwise (the JDK's 1024). */
     public static final int DEFAULT_MAX_EVENTS = 1024;
 
+    /** The kernel's bound on epoll_wait's maxevents: INT_MAX / sizeof(struct epoll_event) (epoll_wait(2)). */
+    public static final int MAX_EVENTS_LIMIT = Integer.MAX_VALUE / 16;
+
     /** Creates the provider; {@link java.util.ServiceLoader} does this. */
     public EpollSelectorProvider() {
         super("epoll", 300, EpollSelector.CAPABILITIES);
@@ -41,12 +44,12 @@ public final class EpollSelectorProvider extends AbstractSelectorProvider {
      * @param maxEvents the size of the event array, at least 1
      * @return a new selector
      * @throws IOException                   if the kernel refuses
-     * @throws IllegalArgumentException      if maxEvents is not positive
+     * @throws IllegalArgumentException      if maxEvents is not in 1..{@link #MAX_EVENTS_LIMIT}
      * @throws UnsupportedOperationException if epoll is not available here
      */
     public Selector open(int maxEvents) throws IOException {
-        if (maxEvents <= 0) {
-            throw new IllegalArgumentException("maxEvents must be at least 1, got " + maxEvents);
+        if (maxEvents <= 0 || maxEvents > MAX_EVENTS_LIMIT) {
+            throw new IllegalArgumentException("maxEvents must be 1.." + MAX_EVENTS_LIMIT + ", got " + maxEvents);
         }
         requireAvailable();
         return new EpollSelector(maxEvents);

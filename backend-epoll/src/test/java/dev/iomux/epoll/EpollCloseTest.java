@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import dev.iomux.Events;
 import dev.iomux.Ready;
 import dev.iomux.SelectorKey;
 import dev.iomux.io.Descriptors;
@@ -44,6 +45,27 @@ class EpollCloseTest {
             assertThat(sel.unregister(p[0])).isSameAs(key);
             assertThat(sel.keys()).isEmpty();
             assertThat(key.isValid()).isFalse();
+        }
+    }
+
+    @Test
+    @DisplayName("REPORT-NO-SPIN + CLOSE-DUP: a parked key whose DEL cannot reach the kernel entry does not spin")
+    void aParkedKeyWhoseRegistrationADupKeepsAliveDoesNotSpin() throws IOException {
+        // A PRIORITY-only key hangs up: the base parks it and epoll deletes it from the kernel. But its fd
+        // was closed while a dup lives on, so EPOLL_CTL_DEL fails with EBADF and the kernel entry keeps
+        // reporting EPOLLHUP under the live key's token. Those reports are orphans: after a few waits of
+        // nothing else the epoll instance is rebuilt without them.
+        try (Fds fds = new Fds(); EpollSelector sel = EpollTesting.open()) {
+            int[] sp = fds.socketPair();
+            sel.register(sp[0], Events.PRIORITY, "parked");
+            int dup = fds.track(Descriptors.dup(sp[0]));
+            fds.close(sp[0]);
+            fds.close(sp[1]); // AF_UNIX: the peer's close is EPOLLHUP at once (UNIX-HUP)
+            Expect.idles(sel, 600, 250);
+            assertThat(sel.rebuilds).as("the orphaned entry was dropped by a rebuild").isGreaterThanOrEqualTo(1);
+            Expect.idles(sel, 300, 150);
+            sel.unregister(sp[0]);
+            fds.close(dup);
         }
     }
 

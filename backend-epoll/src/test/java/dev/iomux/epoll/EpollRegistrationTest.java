@@ -190,8 +190,9 @@ class EpollRegistrationTest {
     // --- maxEvents ---------------------------------------------------------------------------------
 
     @ParameterizedTest
-    @ValueSource(ints = {0, -1, Integer.MIN_VALUE})
-    void maxEventsBelowOneIsRefused(int maxEvents) {
+    @ValueSource(ints = {0, -1, Integer.MIN_VALUE, EpollSelectorProvider.MAX_EVENTS_LIMIT + 1, Integer.MAX_VALUE})
+    void maxEventsOutsideWhatEpollWaitTakesIsRefused(int maxEvents) {
+        // epoll_wait(2): EINVAL unless 0 < maxevents <= INT_MAX / sizeof(struct epoll_event).
         assertThatThrownBy(() -> new EpollSelectorProvider().open(maxEvents))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(String.valueOf(maxEvents));

@@ -56,8 +56,7 @@ final class PollSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implRegister(SelectorKey key) throws IOException {
-        requireOpen(key.fd());
+    protected void implRegister(SelectorKey key) {
         markPending(key);
         wakeupIfSelecting();
     }
@@ -76,14 +75,14 @@ final class PollSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implDisarm(SelectorKey key, boolean fired) {
+    protected void implDisarm(SelectorKey key) {
         markPending(key);
     }
 
     @Override
     protected void implPrepare() {
         if (pendingCount == 0) {
-            return;
+            return; // a fresh selector's first select: the wake-up slot was set up by the constructor
         }
         for (int i = 0; i < pendingCount; i++) {
             apply(current(pending[i]));
@@ -132,6 +131,7 @@ final class PollSelector extends AbstractSelector {
             pending = Arrays.copyOf(pending, pendingCount * 2);
         }
         pending[pendingCount++] = key;
+        requestPrepare();
     }
 
     @Override

@@ -42,6 +42,11 @@ final class SelectSelector extends AbstractSelector {
     private NativeBuffer timeval;
     private int maxFd;            // highest fd in the masters, the wake-up fd included; state lock
     private int nfds;             // maxFd + 1 as of the last implPrepare; selecting thread
+    // The registration id of each fd in the masters (state lock), and as of the last implPrepare
+    // (selecting thread): a result is for the registration that was watched, not for one that took the
+    // same fd number while select waited.
+    private final int[] masterIds = new int[FdSet.BITS];
+    private final int[] watchedIds = new int[FdSet.BITS];
     private final int[] closedFds = new int[FdSet.BITS];
     private int closedCount;
 
@@ -79,8 +84,7 @@ final class SelectSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implRegister(SelectorKey key) throws IOException {
-        requireOpen(key.fd());
+    protected void implRegister(SelectorKey key) {
         setBits(key);
         wakeupIfSelecting();
     }
@@ -98,7 +102,7 @@ final class SelectSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implDisarm(SelectorKey key, boolean fired) {
+    protected void implDisarm(SelectorKey key) {
         clearBits(key.fd());
     }
 
@@ -115,12 +119,16 @@ final class SelectSelector extends AbstractSelector {
             exceptMaster.set(fd);
         }
         maxFd = Math.max(maxFd, fd);
+        masterIds[fd] = registrationId(key);
+        requestPrepare();
     }
 
     private void clearBits(int fd) {
         readMaster.clear(fd);
         writeMaster.clear(fd);
         exceptMaster.clear(fd);
+        masterIds[fd] = 0;
+        requestPrepare();
         if (fd == maxFd) {
             while (maxFd > 0 && !readMaster.isSet(maxFd) && !writeMaster.isSet(maxFd) && !exceptMaster.isSet(maxFd)) {
                 maxFd--;
@@ -135,6 +143,7 @@ final class SelectSelector extends AbstractSelector {
         readSet.copyFrom(readMaster, words);
         writeSet.copyFrom(writeMaster, words);
         exceptSet.copyFrom(exceptMaster, words);
+        System.arraycopy(masterIds, 0, watchedIds, 0, nfds);
     }
 
     @Override
@@ -154,6 +163,7 @@ final class SelectSelector extends AbstractSelector {
             ebadfRetries++;
             n = select(0);
         }
+        requestPrepare(); // the kernel overwrote the working sets: restore them before the next call
         return n + closedCount;
     }
 
@@ -191,7 +201,7 @@ final class SelectSelector extends AbstractSelector {
     @Override
     protected void implCollect(int count) {
         for (int i = 0; i < closedCount; i++) {
-            SelectorKey key = keyOf(closedFds[i]);
+            SelectorKey key = watched(closedFds[i]);
             if (key != null) {
                 collect(key, Events.ERROR | Events.READ | Events.WRITE);
             }
@@ -211,9 +221,9 @@ final class SelectSelector extends AbstractSelector {
                     wakeupFdReady();
                     continue;
                 }
-                SelectorKey key = keyOf(fd);
+                SelectorKey key = watched(fd);
                 if (key == null) {
-                    continue; // unregistered while select was waiting
+                    continue; // unregistered (perhaps registered again) while select was waiting
                 }
                 long mask = 1L << bit;
                 // One entry per descriptor with every bit that is set, though select(2) counted each
@@ -223,6 +233,12 @@ final class SelectSelector extends AbstractSelector {
                 collect(key, ready);
             }
         }
+    }
+
+    /** The current key of {@code fd} if it is the registration select watched, else null. */
+    private SelectorKey watched(int fd) {
+        SelectorKey key = keyOf(fd);
+        return key != null && registrationId(key) == watchedIds[fd] ? key : null;
     }
 
     @Override

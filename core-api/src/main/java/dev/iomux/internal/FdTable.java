@@ -40,7 +40,9 @@ public final class FdTable<V> {
     public V put(int fd, V value) {
         Objects.requireNonNull(value, "value");
         if (fd >= values.length) {
-            values = Arrays.copyOf(values, Math.max(values.length * 2, Integer.highestOneBit(fd) * 2));
+            // Doubling, or straight to fd + 1; in long arithmetic, so a huge fd cannot wrap the size.
+            long grown = Math.max(values.length * 2L, fd + 1L);
+            values = Arrays.copyOf(values, (int) Math.min(grown, Integer.MAX_VALUE - 8));
         }
         V old = (V) values[fd];
         values[fd] = value;

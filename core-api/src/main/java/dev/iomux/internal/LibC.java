@@ -21,15 +21,12 @@ import jnr.ffi.types.ssize_t;
  * call is that call's errno and never a stale value from the JVM (build-proto.md Q4).
  *
  * <p>{@code fcntl} and {@code ioctl} are variadic in C; they are declared with a fixed third argument,
- * which the x86-64 and AArch64 calling conventions pass the same way for integer arguments.
+ * which the x86-64, AArch64 and RISC-V calling conventions pass in the same register as a variadic
+ * integer or pointer argument.
  */
 public interface LibC {
     // --- descriptors -------------------------------------------------------------------------
     @SaveError int close(int fd);
-
-    @SaveError int dup(int fd);
-
-    @SaveError int dup2(int oldfd, int newfd);
 
     @SaveError int dup3(int oldfd, int newfd, int flags);
 
