@@ -192,8 +192,14 @@ class EpollModesTest {
     @Test
     @DisplayName("EPOLL-EXCLUSIVE: one byte wakes one or more, not all, of 4 selectors blocked on one pipe")
     void exclusiveWakesFewerThanAll() throws Exception {
-        int woken = wokenOutOfFour(READ | EXCLUSIVE);
-        System.out.printf("epoll EXCLUSIVE: %d of 4 selectors woken by one byte%n", woken);
+        // A thread that the scheduler has not yet put into epoll_wait when the byte arrives sees the data
+        // on entry, whatever EXCLUSIVE says; so a starved run may count 4. Without EXCLUSIVE working, every
+        // attempt counts 4 (the next test); with it, one in three attempts below 4 is plenty.
+        int woken = 4;
+        for (int attempt = 1; attempt <= 3 && woken == 4; attempt++) {
+            woken = wokenOutOfFour(READ | EXCLUSIVE);
+            System.out.printf("epoll EXCLUSIVE, attempt %d: %d of 4 selectors woken by one byte%n", attempt, woken);
+        }
         assertThat(woken).as("selectors that returned the key within 1 s").isBetween(1, 3);
     }
 
