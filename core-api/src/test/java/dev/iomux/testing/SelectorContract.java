@@ -252,6 +252,28 @@ public abstract class SelectorContract {
     }
 
     @Test
+    void anOldKeyDoesNotKeepTheKeysThatReplacedItAlive() throws Exception {
+        // A long-lived connection modified on every event must not grow a chain from the key its owner
+        // kept (the register result) through every later key: old keys share the registration only.
+        int[] sp = fds.socketPair();
+        SelectorKey first = sel.register(sp[0], READ, "first");
+        List<java.lang.ref.WeakReference<SelectorKey>> between = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            between.add(new java.lang.ref.WeakReference<>(sel.modify(sp[0], i % 2 == 0 ? WRITE : READ, i)));
+        }
+        SelectorKey last = sel.modify(sp[0], READ | WRITE, "last");
+        sel.selectNow(); // select and poll hold recorded changes until a select applies them
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (between.stream().anyMatch(r -> r.get() != null) && System.nanoTime() < deadline) {
+            System.gc();
+            sleep(20);
+        }
+        assertThat(between).as("keys replaced by later modifies are garbage").allMatch(r -> r.get() == null);
+        assertThat(first.isValid()).isTrue();
+        assertThat(sel.key(sp[0])).isSameAs(last);
+    }
+
+    @Test
     void modifyChangesWhatIsReported() throws IOException {
         int[] sp = fds.socketPair();
         sel.register(sp[0], READ);
