@@ -115,11 +115,12 @@ public abstract class AbstractSelector implements Selector {
     // ------------------------------------------------------------------------------------------------
 
     /**
-     * Applies a new registration: epoll adds it to the kernel; select and poll record it for
-     * {@link #implPrepare} (and call {@link #wakeupIfSelecting()}). State lock held. If this throws, the
-     * registration is rolled back and the exception passed on.
+     * Applies a new registration: epoll adds it to the kernel; select and poll check the descriptor is
+     * open ({@link #requireOpen}) and record it for {@link #implPrepare} (and call
+     * {@link #wakeupIfSelecting()}). State lock held. The key enters the table only if this returns, so a
+     * refused (or made-up, huge) descriptor leaves no key and does not grow the table.
      *
-     * @param key the new key, already in the table
+     * @param key the new key, not yet in the table
      * @throws IOException if the kernel refuses
      */
     protected abstract void implRegister(SelectorKey key) throws IOException;
@@ -232,8 +233,8 @@ public abstract class AbstractSelector implements Selector {
 
     /**
      * Checks that a descriptor is open, for backends whose kernel interface only learns about a
-     * descriptor at the next wait: register refuses a closed fd with EBADF on every backend (rule
-     * API-REGISTER), as epoll_ctl does by itself.
+     * descriptor at the next wait (select, poll): register refuses a closed fd with EBADF on every
+     * backend (rule API-REGISTER), as epoll_ctl does by itself.
      *
      * @param fd the descriptor
      * @throws NativeIOException EBADF if it is not open
@@ -432,8 +433,6 @@ public abstract class AbstractSelector implements Selector {
     public final SelectorKey register(int fd, int events, Object attachment) throws IOException {
         checkFd(fd);
         checkEvents(fd, events);
-        // Before the table grows to fit the number: a closed or made-up fd is EBADF, on every backend.
-        requireOpen(fd);
         stateLock.lock();
         try {
             ensureOpen("register fd " + fd);
@@ -445,15 +444,13 @@ public abstract class AbstractSelector implements Selector {
             Registration registration = new Registration(newId());
             SelectorKey key = new SelectorKey(this, registration, fd, events, attachment);
             registration.current = key;
-            table.put(fd, key);
             try {
                 implRegister(key);
             } catch (IOException | RuntimeException | Error e) {
-                // CPython _BaseSelectorImpl: repair the map before passing the error on.
-                table.remove(fd);
-                registration.registered = false;
+                registration.registered = false; // never in the table: nothing to repair (CPython's rollback)
                 throw e;
             }
+            table.put(fd, key);
             return key;
         } finally {
             stateLock.unlock();

@@ -56,7 +56,8 @@ final class PollSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implRegister(SelectorKey key) {
+    protected void implRegister(SelectorKey key) throws IOException {
+        requireOpen(key.fd());
         markPending(key);
         wakeupIfSelecting();
     }

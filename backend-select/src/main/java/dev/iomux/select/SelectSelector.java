@@ -84,7 +84,8 @@ final class SelectSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implRegister(SelectorKey key) {
+    protected void implRegister(SelectorKey key) throws IOException {
+        requireOpen(key.fd());
         setBits(key);
         wakeupIfSelecting();
     }
