@@ -58,13 +58,13 @@ public abstract class SelectorContract {
     protected abstract Selector open() throws IOException;
 
     @BeforeEach
-    void setUp() throws IOException {
+    public void setUp() throws IOException {
         fds = new Fds();
         sel = open();
     }
 
     @AfterEach
-    void tearDown() throws IOException {
+    public void tearDown() throws IOException {
         sel.close();
         fds.close();
     }
@@ -76,7 +76,7 @@ public abstract class SelectorContract {
     // --- API-REGISTER ------------------------------------------------------------------------------
 
     @Test
-    void registerReturnsTheKey() throws IOException {
+    public void registerReturnsTheKey() throws IOException {
         int[] p = fds.pipe();
         Object att = new Object();
         SelectorKey key = sel.register(p[0], READ, att);
@@ -91,7 +91,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void registerRefusesBadMasksNamingTheFd() throws IOException {
+    public void registerRefusesBadMasksNamingTheFd() throws IOException {
         int[] p = fds.pipe();
         assertThatThrownBy(() -> sel.register(p[0], 0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("fd " + p[0]).hasMessageContaining("no interest");
@@ -107,7 +107,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void registerRefusesADuplicate() throws IOException {
+    public void registerRefusesADuplicate() throws IOException {
         int[] p = fds.pipe();
         SelectorKey first = sel.register(p[0], READ, "first");
         assertThatThrownBy(() -> sel.register(p[0], READ, "second")).isInstanceOf(IllegalStateException.class)
@@ -116,7 +116,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void registerRefusesAClosedFdOnEveryBackendAndLeavesNoKey() throws IOException {
+    public void registerRefusesAClosedFdOnEveryBackendAndLeavesNoKey() throws IOException {
         int[] p = fds.pipe();
         fds.close(p[0]);
         assertThatThrownBy(() -> sel.register(p[0], READ)).isInstanceOf(NativeIOException.class)
@@ -127,7 +127,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void undeclaredModesAreRefusedNamingTheCapability() throws IOException {
+    public void undeclaredModesAreRefusedNamingTheCapability() throws IOException {
         int[] p = fds.pipe();
         for (Object[] mode : new Object[][] {{EDGE, Capability.EDGE}, {ONESHOT, Capability.ONESHOT},
                 {EXCLUSIVE, Capability.EXCLUSIVE}, {PRIORITY, Capability.PRIORITY}}) {
@@ -146,7 +146,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void exclusiveRefusesOneShotAndPriority() throws IOException {
+    public void exclusiveRefusesOneShotAndPriority() throws IOException {
         int[] p = fds.pipe();
         if (!supports(Capability.EXCLUSIVE)) {
             assertThatThrownBy(() -> sel.register(p[0], READ | EXCLUSIVE))
@@ -164,7 +164,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void fdAboveTheBackendLimitIsRefusedAndBelowItWatched() throws IOException {
+    public void fdAboveTheBackendLimitIsRefusedAndBelowItWatched() throws IOException {
         int max = sel.capabilities().maxFd();
         int[] p = fds.pipe();
         Fds.write(p[1], 1);
@@ -190,7 +190,7 @@ public abstract class SelectorContract {
     // --- API-UNREGISTER ----------------------------------------------------------------------------
 
     @Test
-    void unregisterReturnsTheKeyAndRefusesUnknownFds() throws IOException {
+    public void unregisterReturnsTheKeyAndRefusesUnknownFds() throws IOException {
         int[] p = fds.pipe();
         SelectorKey key = sel.register(p[0], READ);
         assertThat(sel.unregister(p[0])).isSameAs(key);
@@ -203,7 +203,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void unregisterWorksAfterTheFdWasClosed() throws IOException {
+    public void unregisterWorksAfterTheFdWasClosed() throws IOException {
         int[] p = fds.pipe();
         sel.register(p[0], READ);
         sel.register(p[1], WRITE);
@@ -215,7 +215,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void unregisterWorksAfterTheFdWasClosedAndItsNumberReused() throws IOException {
+    public void unregisterWorksAfterTheFdWasClosedAndItsNumberReused() throws IOException {
         int[] p = fds.pipe();
         sel.register(p[0], READ);
         int[] other = fds.socketPair();
@@ -230,7 +230,7 @@ public abstract class SelectorContract {
     // --- API-MODIFY --------------------------------------------------------------------------------
 
     @Test
-    void modifyReturnsANewKeyAndLeavesTheOldOne() throws IOException {
+    public void modifyReturnsANewKeyAndLeavesTheOldOne() throws IOException {
         int[] sp = fds.socketPair();
         SelectorKey k1 = sel.register(sp[0], READ, "a");
         SelectorKey k2 = sel.modify(sp[0], READ | WRITE, "b");
@@ -252,7 +252,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void anOldKeyDoesNotKeepTheKeysThatReplacedItAlive() throws Exception {
+    public void anOldKeyDoesNotKeepTheKeysThatReplacedItAlive() throws Exception {
         // A long-lived connection modified on every event must not grow a chain from the key its owner
         // kept (the register result) through every later key: old keys share the registration only.
         int[] sp = fds.socketPair();
@@ -274,7 +274,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void modifyChangesWhatIsReported() throws IOException {
+    public void modifyChangesWhatIsReported() throws IOException {
         int[] sp = fds.socketPair();
         sel.register(sp[0], READ);
         Expect.notReady(sel, sp[0]); // writable, but only READ is asked for
@@ -285,7 +285,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void modifyRefusesUnknownFds() throws IOException {
+    public void modifyRefusesUnknownFds() throws IOException {
         assertThatThrownBy(() -> sel.modify(12345, READ)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("fd 12345").hasMessageContaining("not registered");
         assertThatThrownBy(() -> sel.modify(12345, READ, null)).isInstanceOf(IllegalStateException.class);
@@ -298,7 +298,7 @@ public abstract class SelectorContract {
     // --- API-CLOSE ---------------------------------------------------------------------------------
 
     @Test
-    void afterCloseEverythingFailsAsClosedAndCloseTwiceIsHarmless() throws IOException {
+    public void afterCloseEverythingFailsAsClosedAndCloseTwiceIsHarmless() throws IOException {
         int[] p = fds.pipe();
         SelectorKey key = sel.register(p[0], READ);
         Map<Integer, SelectorKey> view = sel.keys();
@@ -320,7 +320,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void closeReleasesDescriptorsAndNativeMemory() throws IOException {
+    public void closeReleasesDescriptorsAndNativeMemory() throws IOException {
         Map<Integer, String> before = LeakCheck.openDescriptors();
         long blocks = dev.iomux.internal.NativeBuffer.liveBlocks();
         List<Selector> many = new ArrayList<>();
@@ -338,7 +338,7 @@ public abstract class SelectorContract {
     // --- API-KEYS ----------------------------------------------------------------------------------
 
     @Test
-    void keysIsALiveReadOnlyView() throws IOException {
+    public void keysIsALiveReadOnlyView() throws IOException {
         Map<Integer, SelectorKey> keys = sel.keys();
         assertThat(keys).isEmpty();
         int[] p = fds.pipe();
@@ -359,7 +359,7 @@ public abstract class SelectorContract {
     // --- API-SELECT-RESULT, SELECT-ONE-ENTRY, REPORT-MASKED -----------------------------------------
 
     @Test
-    void aKeyReadyBothWaysIsOneEntryWithBothEvents() throws IOException {
+    public void aKeyReadyBothWaysIsOneEntryWithBothEvents() throws IOException {
         int[] sp = fds.socketPair();
         Fds.write(sp[1], 3);
         sel.register(sp[0], READ | WRITE);
@@ -371,7 +371,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void eventsStayWithinTheInterest() throws IOException {
+    public void eventsStayWithinTheInterest() throws IOException {
         int[] sp = fds.socketPair();
         Fds.write(sp[1], 3); // sp[0] is readable and writable
         sel.register(sp[0], READ);
@@ -381,7 +381,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void handlerSelectDeliversEachReadyKeyOnce() throws IOException {
+    public void handlerSelectDeliversEachReadyKeyOnce() throws IOException {
         int[] a = fds.pipe();
         int[] b = fds.pipe();
         Fds.write(a[1], 1);
@@ -402,7 +402,7 @@ public abstract class SelectorContract {
     // --- TIMEOUT-* ---------------------------------------------------------------------------------
 
     @Test
-    void zeroAndNegativeTimeoutsReturnAtOnceWithWhatIsReady() throws IOException {
+    public void zeroAndNegativeTimeoutsReturnAtOnceWithWhatIsReady() throws IOException {
         int[] p = fds.pipe();
         sel.register(p[0], READ);
         sel.register(p[1], WRITE);
@@ -419,7 +419,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void aPositiveTimeoutWaitsAtLeastThatLong() throws IOException {
+    public void aPositiveTimeoutWaitsAtLeastThatLong() throws IOException {
         int[] p = fds.pipe();
         sel.register(p[0], READ);
         for (Duration t : new Duration[] {Duration.ofNanos(1), Duration.ofNanos(900_000),
@@ -432,7 +432,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void anEmptySelectorHonoursItsTimeout() throws IOException {
+    public void anEmptySelectorHonoursItsTimeout() throws IOException {
         long start = System.nanoTime();
         assertThat(sel.select(Duration.ofMillis(150))).isEmpty();
         assertThat(millisSince(start)).isGreaterThanOrEqualTo(150);
@@ -440,7 +440,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void noTimeoutBlocksUntilAKeyIsReady() throws Exception {
+    public void noTimeoutBlocksUntilAKeyIsReady() throws Exception {
         int[] p = fds.pipe();
         sel.register(p[0], READ);
         CompletableFuture<Void> writer = Async.run(() -> {
@@ -461,7 +461,7 @@ public abstract class SelectorContract {
     // --- EINTR-RETRY -------------------------------------------------------------------------------
 
     @Test
-    void aSignalInterruptingTheWaitIsRetriedWithTheTimeLeft() throws Exception {
+    public void aSignalInterruptingTheWaitIsRetriedWithTheTimeLeft() throws Exception {
         Signals.installWinchHandler();
         int[] p = fds.pipe();
         sel.register(p[0], READ);
@@ -503,7 +503,7 @@ public abstract class SelectorContract {
     // --- WAKEUP, CLOSE-WAKES -----------------------------------------------------------------------
 
     @Test
-    void wakeupReturnsABlockedSelect() throws Exception {
+    public void wakeupReturnsABlockedSelect() throws Exception {
         CompletableFuture<List<Ready>> blocked = selectInAnotherThread();
         assertThat(blocked).isNotDone();
         sel.wakeup();
@@ -511,7 +511,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void aWakeupBeforeSelectMakesTheNextSelectReturnAtOnceAndManyCoalesce() throws IOException {
+    public void aWakeupBeforeSelectMakesTheNextSelectReturnAtOnceAndManyCoalesce() throws IOException {
         for (int i = 0; i < 1000; i++) {
             sel.wakeup();
         }
@@ -525,7 +525,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void selectNowConsumesAPendingWakeup() throws IOException {
+    public void selectNowConsumesAPendingWakeup() throws IOException {
         sel.wakeup();
         assertThat(sel.selectNow()).isEmpty();
         long start = System.nanoTime();
@@ -534,7 +534,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void closeFromAnotherThreadWakesABlockedSelectWhichFailsAsClosed() throws Exception {
+    public void closeFromAnotherThreadWakesABlockedSelectWhichFailsAsClosed() throws Exception {
         int[] p = fds.pipe();
         sel.register(p[0], READ);
         CompletableFuture<List<Ready>> blocked = selectInAnotherThread();
@@ -547,7 +547,7 @@ public abstract class SelectorContract {
     // --- API-THREADS -------------------------------------------------------------------------------
 
     @Test
-    void aRegistrationFromAnotherThreadReachesABlockedSelect() throws Exception {
+    public void aRegistrationFromAnotherThreadReachesABlockedSelect() throws Exception {
         int[] p = fds.pipe();
         Fds.write(p[1], 1);
         CompletableFuture<List<Ready>> blocked = selectInAnotherThread();
@@ -557,7 +557,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void changesFromAnotherThreadDoNotCutATimedSelectShort() throws Exception {
+    public void changesFromAnotherThreadDoNotCutATimedSelectShort() throws Exception {
         int[] p = fds.pipe();
         int[] q = fds.pipe();
         sel.register(q[0], READ);
@@ -583,7 +583,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void aHugeOrMadeUpFdIsEbadfNotAnOutOfMemoryError() throws IOException {
+    public void aHugeOrMadeUpFdIsEbadfNotAnOutOfMemoryError() throws IOException {
         for (int fd : new int[] {300_000_000, 1 << 30, Integer.MAX_VALUE - 1}) {
             if (fd > sel.capabilities().maxFd()) {
                 assertThatThrownBy(() -> sel.register(fd, READ)).isInstanceOf(IllegalArgumentException.class);
@@ -598,7 +598,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void selectRacingCloseFailsOnlyAsClosed() throws Exception {
+    public void selectRacingCloseFailsOnlyAsClosed() throws Exception {
         for (int i = 0; i < 100; i++) {
             Selector s = open();
             CompletableFuture<List<Ready>> racing = Async.supply(() -> {
@@ -622,7 +622,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void oneThreadSelectsAtATime() throws Exception {
+    public void oneThreadSelectsAtATime() throws Exception {
         CompletableFuture<List<Ready>> first = selectInAnotherThread();
         sleep(100);
         assertThatThrownBy(sel::selectNow).isInstanceOf(IllegalStateException.class)
@@ -632,7 +632,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void selectFromInsideAHandlerIsRefused() throws IOException {
+    public void selectFromInsideAHandlerIsRefused() throws IOException {
         int[] p = fds.pipe();
         sel.register(p[1], WRITE);
         AtomicInteger calls = new AtomicInteger();
@@ -646,7 +646,7 @@ public abstract class SelectorContract {
     // --- Delivery: REPORT-AFTER-UNREGISTER, handler failures, closing from a handler ----------------
 
     @Test
-    void aKeyUnregisteredEarlierInTheBatchIsNotDelivered() throws IOException {
+    public void aKeyUnregisteredEarlierInTheBatchIsNotDelivered() throws IOException {
         int[] a = fds.pipe();
         int[] b = fds.pipe();
         sel.register(a[1], WRITE, "a");
@@ -664,7 +664,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void keysLeftByAThrowingHandlerAreDeliveredByTheNextSelect() throws IOException {
+    public void keysLeftByAThrowingHandlerAreDeliveredByTheNextSelect() throws IOException {
         int[] a = fds.pipe();
         int[] b = fds.pipe();
         sel.register(a[1], WRITE | ONESHOT, "a");
@@ -684,7 +684,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void aHandlerMayCloseTheSelector() throws IOException {
+    public void aHandlerMayCloseTheSelector() throws IOException {
         int[] a = fds.pipe();
         int[] b = fds.pipe();
         sel.register(a[1], WRITE);
@@ -703,7 +703,7 @@ public abstract class SelectorContract {
     // --- ONESHOT (EPOLL-ONESHOT; emulated on select and poll) ---------------------------------------
 
     @Test
-    void aOneShotKeyFiresOnceUntilModifyRearmsIt() throws IOException {
+    public void aOneShotKeyFiresOnceUntilModifyRearmsIt() throws IOException {
         assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
         int[] p = fds.pipe();
         Fds.write(p[1], 10);
@@ -719,7 +719,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void aOneShotKeyRearmedFromAnotherThreadReachesABlockedSelect() throws Exception {
+    public void aOneShotKeyRearmedFromAnotherThreadReachesABlockedSelect() throws Exception {
         assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
         int[] p = fds.pipe();
         Fds.write(p[1], 1);
@@ -740,7 +740,7 @@ public abstract class SelectorContract {
     // --- REPORT-NO-SPIN ----------------------------------------------------------------------------
 
     @Test
-    void aHungUpKeyOutsideItsInterestIsNotReportedAndDoesNotSpin() throws IOException {
+    public void aHungUpKeyOutsideItsInterestIsNotReportedAndDoesNotSpin() throws IOException {
         assumeTrue(supports(Capability.PRIORITY), "the backend declares PRIORITY");
         int[] sp = fds.socketPair();
         sel.register(sp[0], PRIORITY);
@@ -750,7 +750,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void aDisarmedOneShotKeyWhosePeerHungUpIsNotReportedAndDoesNotSpin() throws IOException {
+    public void aDisarmedOneShotKeyWhosePeerHungUpIsNotReportedAndDoesNotSpin() throws IOException {
         assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
         int[] sp = fds.socketPair();
         Fds.write(sp[1], 1);
@@ -765,7 +765,7 @@ public abstract class SelectorContract {
     // --- The allocation-free select --------------------------------------------------------------
 
     @Test
-    void theHandlerSelectAllocatesNothingInSteadyState() throws IOException {
+    public void theHandlerSelectAllocatesNothingInSteadyState() throws IOException {
         int[] p = fds.pipe();
         int[] q = fds.pipe();
         Fds.write(p[1], 1); // stays readable: level-triggered
@@ -794,7 +794,7 @@ public abstract class SelectorContract {
     // --- API-CHANNELS ------------------------------------------------------------------------------
 
     @Test
-    void aJnrUnixSocketChannelCanBeRegistered() throws IOException {
+    public void aJnrUnixSocketChannelCanBeRegistered() throws IOException {
         jnr.unixsocket.UnixSocketChannel[] pair = jnr.unixsocket.UnixSocketChannel.pair();
         try {
             int fd = dev.iomux.io.ChannelDescriptors.of(pair[0]);
@@ -809,7 +809,7 @@ public abstract class SelectorContract {
     }
 
     @Test
-    void sockaddrDescriptorsOfEveryKindCanBeRegistered() throws IOException {
+    public void sockaddrDescriptorsOfEveryKindCanBeRegistered() throws IOException {
         int listener = fds.listener(java.net.StandardProtocolFamily.INET, 4);
         sel.register(listener, READ, "listener");
         int client = fds.track(Sockets.connect(Sockets.localAddress(listener)));

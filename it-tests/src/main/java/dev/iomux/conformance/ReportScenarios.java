@@ -1,0 +1,170 @@
+package dev.iomux.conformance;
+
+import static dev.iomux.Events.ERROR;
+import static dev.iomux.Events.HANGUP;
+import static dev.iomux.Events.READ;
+import static dev.iomux.Events.WRITE;
+import static dev.iomux.conformance.Scenarios.uses;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.iomux.Capability;
+import dev.iomux.NativeIOException;
+import dev.iomux.Ready;
+import dev.iomux.Selector;
+import dev.iomux.SelectorKey;
+import dev.iomux.io.Descriptors;
+import dev.iomux.testing.Async;
+import dev.iomux.testing.Expect;
+import dev.iomux.testing.Fds;
+import dev.iomux.testing.SelectorContract;
+
+/** Section 7 of the catalog: errors, hang-ups, closed descriptors and what gets reported. */
+final class ReportScenarios {
+    private ReportScenarios() {
+    }
+
+    static void define(Scenarios.Builder b) {
+        b.rule("REPORT-MASKED", Uses.UNIX, ReportScenarios::masked);
+        b.rule("REPORT-NO-SPIN", Uses.UNIX, ReportScenarios::noSpin);
+        b.rule("REPORT-AFTER-UNREGISTER", Uses.PIPE, run -> run.contract(
+                SelectorContract::aKeyUnregisteredEarlierInTheBatchIsNotDelivered));
+        b.rule("CLOSED-FD", uses(Uses.PIPE, Uses.THREADS), ReportScenarios::closedFd);
+        b.rule("CLOSE-DUP", uses(Uses.UNIX, Uses.PIPE), ReportScenarios::closeDup);
+    }
+
+    static void masked(Run run) throws Exception {
+        Selector sel = run.open();
+        int[] data = run.fds().socketPair();
+        Kit.send(data[1], 1);
+        sel.register(data[0], WRITE);
+        int seen = run.ready(sel, data[0], WRITE, "data queued, WRITE asked");
+        run.without(seen, READ, "a WRITE-only key with data queued");
+
+        int[] idle = run.fds().socketPair();
+        sel.register(idle[0], READ);
+        run.notReady(sel, idle[0], "writable, READ asked");
+
+        int[] hung = run.fds().socketPair();
+        sel.register(hung[0], WRITE);
+        run.fds().close(hung[1]);
+        seen = run.ready(sel, hung[0], WRITE, "peer closed, WRITE asked");
+        run.without(seen, READ, "a WRITE-only key whose peer hung up");
+        run.flagsIfDeclared(seen, HANGUP, Capability.ERROR_HANGUP, "a hang-up within the interest");
+    }
+
+    /**
+     * A hung-up key whose interest excludes both directions must go quiet, not spin. Only PRIORITY-only
+     * interest or a disarmed ONESHOT key can exclude both: checked where declared.
+     */
+    static void noSpin(Run run) throws Exception {
+        boolean checked = false;
+        if (run.supports(Capability.PRIORITY)) {
+            run.contract(SelectorContract::aHungUpKeyOutsideItsInterestIsNotReportedAndDoesNotSpin);
+            checked = true;
+        }
+        if (run.supports(Capability.ONESHOT)) {
+            run.contract(SelectorContract::aDisarmedOneShotKeyWhosePeerHungUpIsNotReportedAndDoesNotSpin);
+            checked = true;
+        }
+        if (!checked) {
+            run.note("declares neither PRIORITY nor ONESHOT: no interest can exclude both R and W");
+        }
+    }
+
+    /**
+     * Closed behind the selector's back: select(2) fails with EBADF, poll(2) reports POLLNVAL, epoll(7)
+     * forgets the descriptor (its last reference is gone). Closing does not wake a waiting call.
+     */
+    static void closedFd(Run run) throws Exception {
+        Selector sel = run.open();
+        int[] p = run.fds().pipe();
+        sel.register(p[0], READ);
+        long timeout = 600;
+        CompletableFuture<Long> waited = Async.supply(() -> {
+            long start = System.nanoTime();
+            try {
+                sel.select(Duration.ofMillis(timeout));
+            } catch (IOException e) {
+                // select(2) may fail with EBADF when its timeout pass finds the closed fd; reported below.
+            }
+            return Expect.millisSince(start);
+        });
+        Kit.sleep(100);
+        run.fds().close(p[0]);
+        long millis = waited.get(30, TimeUnit.SECONDS);
+        run.note("closed during a " + timeout + " ms select, which returned after " + millis + " ms");
+        assertThat(millis).as("closing in another thread wakes no select").isGreaterThanOrEqualTo(timeout - 20);
+        reportOfClosed(run, sel, p[0], "after the close");
+        SelectorKey key = sel.unregister(p[0]);
+        assertThat(key.fd()).as("unregister still works").isEqualTo(p[0]);
+        Expect.idles(sel, 200, 150);
+    }
+
+    /**
+     * What the next select says of a registered fd number that no longer refers to what was registered:
+     * select and poll name it (an error naming the fd, or ERROR on its key); epoll reports nothing and does
+     * not spin.
+     */
+    private static void reportOfClosed(Run run, Selector sel, int fd, String what) throws Exception {
+        if (run.mechanism() == Mechanism.EPOLL) {
+            Expect.idles(sel, 200, 150);
+            run.note(what + ": nothing, no spin");
+            return;
+        }
+        try {
+            int seen = 0;
+            for (Ready r : sel.select(Duration.ofMillis(500))) {
+                if (r.fd() == fd) {
+                    seen = r.events();
+                }
+            }
+            assertThat(seen & ERROR).as("%s: the closed fd %d is reported as an ERROR on its key", what, fd)
+                    .isEqualTo(ERROR);
+            run.see(what, seen);
+        } catch (NativeIOException e) {
+            assertThat(e.getMessage()).as("the error names the closed fd").contains(String.valueOf(fd));
+            run.note(what + ": " + e.getMessage());
+        }
+    }
+
+    /** epoll(7) Q&A 6: a registration lives as long as the open file description, not the fd number. */
+    static void closeDup(Run run) throws Exception {
+        Selector sel = run.open();
+        int[] s = run.fds().socketPair();
+        sel.register(s[0], READ);
+        int copy = run.fds().track(Descriptors.dup(s[0]));
+        run.fds().close(s[0]);
+        Kit.send(s[1], 1);
+        if (run.mechanism() != Mechanism.EPOLL) {
+            // Keyed by fd number: the number is closed, whatever its copies do.
+            reportOfClosed(run, sel, s[0], "registered number closed, a dup open");
+            sel.unregister(s[0]);
+            return;
+        }
+        run.ready(sel, s[0], READ, "registered number closed, a dup open");
+        assertThat(Fds.read(copy, 16)).as("the data, read through the copy").isEqualTo(1);
+        run.fds().close(copy);
+        Expect.idles(sel, 200, 150);
+        run.note("last copy closed: nothing, no spin");
+
+        // A reused number is a new file that was never registered.
+        int[] q = run.fds().pipe();
+        if (q[0] != s[0]) { // the kernel hands out the lowest free number, which may be this one already
+            Descriptors.dup2(q[0], s[0]);
+            run.fds().track(s[0]);
+        }
+        Fds.write(q[1], 1);
+        List<Ready> got = sel.select(Duration.ofMillis(200));
+        assertThat(got).as("a new file under a registered number is not reported").isEmpty();
+        run.note("number reused by another file: -");
+        sel.unregister(s[0]);
+        sel.register(s[0], READ);
+        run.ready(sel, s[0], READ, "the new file, once registered");
+    }
+}

@@ -1,0 +1,23 @@
+package dev.iomux.conformance;
+
+import java.util.Map;
+
+/**
+ * One rule of the catalog (readiness-rules.md): its ID, the sentence it states, where it comes from, and
+ * what Linux was seen to report on each mechanism.
+ *
+ * @param id       the rule's ID, e.g. {@code READ-FIN}
+ * @param section  the heading of the catalog's section, e.g. {@code 1. Readable}
+ * @param sentence the rule as the catalog states it
+ * @param source   where the rule comes from (seed, man page, "seen")
+ * @param seen     the catalog's per-mechanism column ("R, RH", "refuse", ...); empty for API rules
+ */
+public record Rule(String id, String section, String sentence, String source, Map<Mechanism, String> seen) {
+    /**
+     * @param m a mechanism
+     * @return what the catalog says Linux reported there, or "" if the rule has no such column
+     */
+    public String seenOn(Mechanism m) {
+        return seen.getOrDefault(m, "");
+    }
+}

@@ -1,0 +1,197 @@
+package dev.iomux.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.StringJoiner;
+
+import dev.iomux.Capabilities;
+import dev.iomux.Capability;
+import dev.iomux.Events;
+import dev.iomux.Selector;
+import dev.iomux.SelectorProvider;
+import dev.iomux.testing.Expect;
+import dev.iomux.testing.Fds;
+import dev.iomux.testing.SelectorContract;
+
+/**
+ * One scenario's run on one backend: opens its selectors, owns its descriptors (all closed when the run
+ * ends), and records what was observed for the matrix. Assertions read like the rules: "reports X" waits
+ * for at least X (extra readiness tolerated), "does not report" watches twice for a short while.
+ */
+public final class Run implements AutoCloseable {
+    private final SelectorProvider provider;
+    private final Mechanism mechanism;
+    private final Fds fds = new Fds();
+    private final List<Selector> selectors = new ArrayList<>();
+    private final StringJoiner observed = new StringJoiner("; ");
+
+    Run(SelectorProvider provider, Mechanism mechanism) {
+        this.provider = provider;
+        this.mechanism = mechanism;
+    }
+
+    /** @return a new selector of the backend under test, closed when the run ends */
+    public Selector open() throws IOException {
+        Selector s = provider.open();
+        selectors.add(s);
+        return s;
+    }
+
+    /** @return the provider under test */
+    public SelectorProvider provider() {
+        return provider;
+    }
+
+    /** @return the kernel mechanism the backend waits with */
+    public Mechanism mechanism() {
+        return mechanism;
+    }
+
+    /** @return what the backend declares */
+    public Capabilities capabilities() {
+        return provider.capabilities();
+    }
+
+    /**
+     * @param c a capability
+     * @return whether the backend declares it
+     */
+    public boolean supports(Capability c) {
+        return provider.capabilities().supports(c);
+    }
+
+    /** @return the run's descriptor fixtures (closed when the run ends) */
+    public Fds fds() {
+        return fds;
+    }
+
+    /**
+     * Waits until {@code fd} is reported with at least {@code events} and records what was reported.
+     *
+     * @param what a short label for the matrix, e.g. "tcp4 after FIN"
+     * @return the events reported
+     */
+    public int ready(Selector s, int fd, int events, String what) throws IOException {
+        int seen = Expect.ready(s, fd, events);
+        see(what, seen);
+        return seen;
+    }
+
+    /** Checks that {@code fd} is not reported for a short while, twice, and records "-". */
+    public void notReady(Selector s, int fd, String what) throws IOException {
+        Expect.notReady(s, fd);
+        note(what + ": -");
+    }
+
+    /**
+     * Checks that the flags a backend can tell apart are among {@code seen}: {@code flags} must be there
+     * if the backend declares {@code cap}; a backend that does not (select) reports them as directions.
+     */
+    public void flagsIfDeclared(int seen, int flags, Capability cap, String what) {
+        if (supports(cap)) {
+            assertThat(Events.toString(seen & flags)).as("%s: %s reports %s", backend(), what, Events.toString(flags))
+                    .isEqualTo(Events.toString(flags));
+        }
+    }
+
+    /** Checks that none of {@code flags} is among {@code seen}. */
+    public void without(int seen, int flags, String what) {
+        assertThat(seen & flags).as("%s: %s must not report %s (saw %s)", backend(), what,
+                Events.toString(flags), Events.toString(seen)).isZero();
+    }
+
+    /** Records an event mask under a label, in the catalog's notation. */
+    public void see(String what, int events) {
+        note(what + ": " + notation(events));
+    }
+
+    /** Records a free-form observation for the matrix. */
+    public void note(String observation) {
+        observed.add(observation);
+    }
+
+    /**
+     * Runs cases of the selector contract (core-api's {@link SelectorContract}) on this backend, each on a
+     * fresh selector, as the API rules' scenarios: one body of code for the backend modules' own tests and
+     * for the kit.
+     *
+     * @param cases the contract's cases, e.g. {@code SelectorContract::registerReturnsTheKey}
+     */
+    @SafeVarargs
+    public final void contract(ContractCase... cases) throws Exception {
+        for (ContractCase c : cases) {
+            SelectorContract contract = new SelectorContract() {
+                @Override
+                protected Selector open() throws IOException {
+                    return provider.open();
+                }
+            };
+            contract.setUp();
+            try {
+                c.run(contract);
+            } finally {
+                contract.tearDown();
+            }
+        }
+        note(cases.length + " contract case(s) passed");
+    }
+
+    /** A case of the selector contract. */
+    @FunctionalInterface
+    public interface ContractCase {
+        /**
+         * @param contract the contract, set up on a fresh selector of the backend under test
+         * @throws Exception on failure
+         */
+        void run(SelectorContract contract) throws Exception;
+    }
+
+    /** @return the backend's name */
+    public String backend() {
+        return provider.name();
+    }
+
+    String observed() {
+        return observed.toString();
+    }
+
+    /**
+     * Renders events in the catalog's notation: R, W, P, E, H, RH, space-separated; "-" for none.
+     *
+     * @param events an event mask
+     * @return e.g. {@code R W E H RH}
+     */
+    public static String notation(int events) {
+        StringJoiner j = new StringJoiner(" ");
+        if ((events & Events.READ) != 0) {
+            j.add("R");
+        }
+        if ((events & Events.WRITE) != 0) {
+            j.add("W");
+        }
+        if ((events & Events.PRIORITY) != 0) {
+            j.add("P");
+        }
+        if ((events & Events.ERROR) != 0) {
+            j.add("E");
+        }
+        if ((events & Events.HANGUP) != 0) {
+            j.add("H");
+        }
+        if ((events & Events.READ_HANGUP) != 0) {
+            j.add("RH");
+        }
+        return j.length() == 0 ? "-" : j.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (Selector s : selectors) {
+            s.close();
+        }
+        fds.close();
+    }
+}
