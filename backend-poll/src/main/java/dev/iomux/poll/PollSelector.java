@@ -43,7 +43,12 @@ final class PollSelector extends AbstractSelector {
     long syncs;
 
     PollSelector() throws IOException {
-        super("poll", CAPABILITIES);
+        this("poll", CAPABILITIES);
+    }
+
+    /** A poll selector under another name, declaring (a subset of) {@link #CAPABILITIES}. */
+    PollSelector(String name, Capabilities capabilities) throws IOException {
+        super(name, capabilities);
         try {
             fds = new PollFdArray(64);
             keysBySlot = new SelectorKey[64];

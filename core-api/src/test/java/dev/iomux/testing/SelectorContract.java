@@ -667,19 +667,25 @@ public abstract class SelectorContract {
     public void keysLeftByAThrowingHandlerAreDeliveredByTheNextSelect() throws IOException {
         int[] a = fds.pipe();
         int[] b = fds.pipe();
-        sel.register(a[1], WRITE | ONESHOT, "a");
-        sel.register(b[1], WRITE | ONESHOT, "b");
+        // One-shot where declared: the kernel (or the emulation) will not report the second key again, so
+        // only the leftover delivery can bring it. Level-triggered otherwise: it must come, once.
+        int mode = supports(Capability.ONESHOT) ? ONESHOT : 0;
+        sel.register(a[1], WRITE | mode, "a");
+        sel.register(b[1], WRITE | mode, "b");
         List<Object> delivered = new ArrayList<>();
         assertThatThrownBy(() -> sel.select(Expect.PATIENCE.toMillis(), TimeUnit.MILLISECONDS, (key, events) -> {
             delivered.add(key.attachment());
             throw new IOException("handler failed on " + key.attachment());
         })).isInstanceOf(IOException.class).hasMessageContaining("handler failed");
         assertThat(delivered).hasSize(1);
-        // One-shot: the kernel (or the emulation) will not report the second key again, so only the
-        // leftover delivery can bring it.
         long start = System.nanoTime();
-        assertThat(sel.select(Duration.ofSeconds(10))).extracting(Ready::attachment)
-                .containsExactly(delivered.get(0).equals("a") ? "b" : "a");
+        Object other = delivered.get(0).equals("a") ? "b" : "a";
+        List<Object> next = sel.select(Duration.ofSeconds(10)).stream().map(Ready::attachment).toList();
+        if (mode == ONESHOT) {
+            assertThat(next).containsExactly(other);
+        } else {
+            assertThat(next).contains(other).doesNotHaveDuplicates();
+        }
         assertThat(millisSince(start)).isLessThan(5_000);
     }
 
