@@ -46,6 +46,7 @@ public final class Selectors {
      * @throws IOException                   if the kernel refuses
      * @throws IllegalArgumentException      if no backend of that name is on the class path
      * @throws UnsupportedOperationException if the backend is not available here, with the cause
+     * @throws NullPointerException          if {@code backend} is null
      */
     public static Selector open(String backend) throws IOException {
         return available(provider(backend)).open();
@@ -86,8 +87,13 @@ public final class Selectors {
      * @param backend the backend's name, case-insensitive
      * @return the provider
      * @throws IllegalArgumentException if no backend of that name is on the class path
+     * @throws NullPointerException     if {@code backend} is null
      */
     public static SelectorProvider provider(String backend) {
+        if (backend == null) {
+            throw new NullPointerException("backend name must not be null: use Selectors.open() for the default "
+                    + "backend, or one of " + names(providers()));
+        }
         String name = backend.toLowerCase(Locale.ROOT);
         List<SelectorProvider> all = providers();
         for (SelectorProvider p : all) {
@@ -95,8 +101,7 @@ public final class Selectors {
                 return p;
             }
         }
-        List<String> names = new ArrayList<>();
-        all.forEach(p -> names.add(p.name()));
+        List<String> names = names(all);
         throw new IllegalArgumentException("no iomux backend named '" + backend + "' on the class path "
                 + "(found " + names + "): add dev.iomux:backend-" + name + " as a dependency, or pick one of "
                 + names);
@@ -120,6 +125,12 @@ public final class Selectors {
             providers = p = List.copyOf(found);
         }
         return p;
+    }
+
+    private static List<String> names(List<SelectorProvider> all) {
+        List<String> names = new ArrayList<>();
+        all.forEach(p -> names.add(p.name()));
+        return names;
     }
 
     private static SelectorProvider available(SelectorProvider p) {
