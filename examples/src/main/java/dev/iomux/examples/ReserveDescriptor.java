@@ -1,0 +1,147 @@
+package dev.iomux.examples;
+
+import java.nio.file.Path;
+
+import dev.iomux.NativeIOException;
+import dev.iomux.io.Descriptors;
+import dev.iomux.io.Sockets;
+
+/**
+ * Accepts connections, and sheds them instead of spinning when the process is out of descriptors.
+ *
+ * <p>When accept(2) fails with EMFILE (or ENFILE), the connection stays in the listener's queue and
+ * the listener stays readable: a level-triggered loop would wake at once, fail again, and burn a core
+ * until some descriptor is closed. So this class keeps one spare descriptor open ({@code /dev/null}); on
+ * EMFILE it closes the spare, accepts the connection into the freed slot, closes it at once (the client
+ * sees end of stream), and opens the spare again. The queue empties and the loop sleeps. This is
+ * libev's {@code ev_io} advice (the "special problem of accept()ing when you can't") and what nginx
+ * and Node do in spirit. It logs one warning when shedding starts and one line when accepting works
+ * again, not one line per connection.
+ *
+ * <p>Not thread-safe: one event loop owns it. Close it with the loop.
+ */
+public final class ReserveDescriptor implements AutoCloseable {
+    /** {@link #accept} result: a connection came in while no descriptor was free and was closed at once. */
+    public static final int SHED = -2;
+
+    // errno(3) values; the same on every CPU core-api supports (asm-generic numbering).
+    static final int ENFILE = 23;
+    static final int EMFILE = 24;
+    static final int ECONNABORTED = 103;
+
+    private static final System.Logger LOG = System.getLogger(ReserveDescriptor.class.getName());
+    private static final Path SPARE = Path.of("/dev/null");
+
+    private int spare;
+    private long shedTotal;
+    private long shedInEpisode;
+
+    /**
+     * Opens the spare descriptor.
+     *
+     * @throws NativeIOException if not even one descriptor is free
+     */
+    public ReserveDescriptor() throws NativeIOException {
+        spare = Descriptors.openReadOnly(SPARE);
+        // Load now what the EMFILE path needs: with no descriptor free, the JVM could not open a class
+        // file to load it then.
+        new NativeIOException("accept4", EMFILE, null).errnoName();
+        LOG.log(System.Logger.Level.DEBUG, () -> "spare descriptor " + spare + " kept for EMFILE");
+    }
+
+    /**
+     * Accepts one connection.
+     *
+     * @param listener a non-blocking listening socket
+     * @return the new connection's descriptor (non-blocking, close-on-exec), {@link Descriptors#WOULD_BLOCK}
+     *         when no connection is waiting, or {@link #SHED} when one was accepted and closed for want
+     *         of a descriptor; call again until WOULD_BLOCK to empty the queue
+     * @throws NativeIOException if accept fails otherwise, or the process is out of descriptors and the
+     *                           spare could not be reopened since the last shed
+     */
+    public int accept(int listener) throws NativeIOException {
+        while (true) {
+            try {
+                int fd = Sockets.accept(listener);
+                if (fd >= 0 && shedInEpisode > 0) {
+                    LOG.log(System.Logger.Level.INFO, "descriptors free again: accepting connections; "
+                            + shedInEpisode + " were closed unanswered meanwhile");
+                    shedInEpisode = 0;
+                }
+                return fd;
+            } catch (NativeIOException e) {
+                if (e.errno() == ECONNABORTED) {
+                    continue; // accept(2): the connection was reset while queued; take the next one
+                }
+                if ((e.errno() != EMFILE && e.errno() != ENFILE) || !haveSpare()) {
+                    throw e;
+                }
+                shed(listener, e);
+                return SHED;
+            }
+        }
+    }
+
+    private void shed(int listener, NativeIOException cause) {
+        // Free the slot, take the connection into it, and drop it.
+        closeSpare();
+        try {
+            int fd = Sockets.accept(listener);
+            if (fd >= 0) {
+                closeQuietly(fd);
+            }
+        } catch (NativeIOException stillNone) {
+            // Another thread took the slot, or the system-wide table (ENFILE) is full: try next time.
+        }
+        haveSpare();
+        shedTotal++;
+        if (shedInEpisode++ == 0) {
+            LOG.log(System.Logger.Level.WARNING, "out of descriptors (" + cause.errnoName() + " from accept): "
+                    + "closing new connections at once until some close; raise the limit with ulimit -n");
+        } else {
+            LOG.log(System.Logger.Level.DEBUG, "shed a connection (" + shedInEpisode + " so far)");
+        }
+    }
+
+    /** Reopens the spare if it is closed; false if no descriptor is free for it. */
+    private boolean haveSpare() {
+        if (spare < 0) {
+            try {
+                spare = Descriptors.openReadOnly(SPARE);
+            } catch (NativeIOException stillFull) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void closeSpare() {
+        closeQuietly(spare);
+        spare = -1;
+    }
+
+    private static void closeQuietly(int fd) {
+        try {
+            Descriptors.close(fd);
+        } catch (NativeIOException ignored) {
+            // close(2) releases the descriptor even when it reports an error
+        }
+    }
+
+    /**
+     * Returns how many connections were shed since this object was made.
+     *
+     * @return the count
+     */
+    public long shedCount() {
+        return shedTotal;
+    }
+
+    /** Closes the spare descriptor. */
+    @Override
+    public void close() {
+        if (spare >= 0) {
+            closeSpare();
+        }
+    }
+}
