@@ -19,6 +19,12 @@ public final class ConsoleLoggerFinder extends System.LoggerFinder {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
     private static volatile System.Logger.Level threshold = System.Logger.Level.INFO;
 
+    static {
+        // Load the time-zone data now: a server out of descriptors (EMFILE) could not open tzdb.dat for
+        // the first line it logs, and that line is the warning about being out of descriptors.
+        LocalTime.now().format(TIME);
+    }
+
     /** Called by {@link java.util.ServiceLoader}. */
     public ConsoleLoggerFinder() {
     }

@@ -195,9 +195,6 @@ final class HttpHello {
                 int n = Descriptors.read(fd, in);
                 peerDone = n == 0;
             }
-            if (!answering) {
-                in.clear(); // lingering: what it still sends is read and dropped
-            }
             boolean outWasFull;
             do {
                 outWasFull = answering && answer();
@@ -207,6 +204,9 @@ final class HttpHello {
                     out.compact();
                 }
             } while (outWasFull && out.position() == 0);
+            if (!answering) {
+                in.clear(); // answered for the last time: what it still sends is read and dropped
+            }
             if (out.position() == 0 && (peerDone || (!answering && lingerDeadline == 0))) {
                 if (peerDone) {
                     lingering.remove(this);

@@ -47,6 +47,7 @@ public final class ReserveDescriptor implements AutoCloseable {
         // file to load it then.
         new NativeIOException("accept4", EMFILE, null).errnoName();
         LOG.log(System.Logger.Level.DEBUG, () -> "spare descriptor " + spare + " kept for EMFILE");
+        LOG.isLoggable(System.Logger.Level.WARNING);
     }
 
     /**
@@ -57,7 +58,7 @@ public final class ReserveDescriptor implements AutoCloseable {
      *         when no connection is waiting, or {@link #SHED} when one was accepted and closed for want
      *         of a descriptor; call again until WOULD_BLOCK to empty the queue
      * @throws NativeIOException if accept fails otherwise, or the process is out of descriptors and the
-     *                           spare could not be reopened since the last shed
+     *                           spare could not be reopened since the last shed, or its slot was taken
      */
     public int accept(int listener) throws NativeIOException {
         while (true) {
@@ -76,24 +77,34 @@ public final class ReserveDescriptor implements AutoCloseable {
                 if ((e.errno() != EMFILE && e.errno() != ENFILE) || !haveSpare()) {
                     throw e;
                 }
-                shed(listener, e);
-                return SHED;
+                return shed(listener, e);
             }
         }
     }
 
-    private void shed(int listener, NativeIOException cause) {
-        // Free the slot, take the connection into it, and drop it.
+    /**
+     * Frees the spare's slot, takes the waiting connection into it, and drops it.
+     *
+     * @return {@link #SHED}, or {@link Descriptors#WOULD_BLOCK} if no connection was waiting after all:
+     *         accept4(2) reserves the new descriptor before it looks at the queue (net/socket.c,
+     *         do_accept), so EMFILE comes whether or not a connection waits
+     */
+    private int shed(int listener, NativeIOException cause) throws NativeIOException {
         closeSpare();
+        int fd;
         try {
-            int fd = Sockets.accept(listener);
-            if (fd >= 0) {
-                closeQuietly(fd);
-            }
+            fd = Sockets.accept(listener);
         } catch (NativeIOException stillNone) {
-            // Another thread took the slot, or the system-wide table (ENFILE) is full: try next time.
+            haveSpare(); // another thread took the slot, or the system-wide table (ENFILE) is full
+            throw stillNone;
+        }
+        if (fd >= 0) {
+            closeQuietly(fd);
         }
         haveSpare();
+        if (fd == Descriptors.WOULD_BLOCK) {
+            return Descriptors.WOULD_BLOCK;
+        }
         shedTotal++;
         if (shedInEpisode++ == 0) {
             LOG.log(System.Logger.Level.WARNING, "out of descriptors (" + cause.errnoName() + " from accept): "
@@ -101,6 +112,7 @@ public final class ReserveDescriptor implements AutoCloseable {
         } else {
             LOG.log(System.Logger.Level.DEBUG, "shed a connection (" + shedInEpisode + " so far)");
         }
+        return SHED;
     }
 
     /** Reopens the spare if it is closed; false if no descriptor is free for it. */
