@@ -72,10 +72,28 @@ public final class CliProcess implements AutoCloseable {
         return new CliProcess(command);
     }
 
-    private static List<String> javaCommand(String... args) {
-        String java = ProcessHandle.current().info().command()
+    /**
+     * Starts {@code java -jar <jar> <args>}: the command-line jar as {@code ./iomux} runs it.
+     *
+     * @param jar  the executable jar
+     * @param args the subcommand and its arguments
+     * @return the running process
+     * @throws IOException if it cannot be started
+     */
+    public static CliProcess startJar(Path jar, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED", "-jar",
+                jar.toString()));
+        command.addAll(List.of(args));
+        return new CliProcess(command);
+    }
+
+    private static String java() {
+        return ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+    }
+
+    private static List<String> javaCommand(String... args) {
+        List<String> command = new ArrayList<>(List.of(java(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 Iomux.class.getName()));
         command.addAll(List.of(args));
