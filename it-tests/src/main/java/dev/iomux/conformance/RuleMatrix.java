@@ -18,7 +18,8 @@ import dev.iomux.Selectors;
  * </pre>
  */
 public final class RuleMatrix {
-    static final String USAGE = "usage: rules [--backend select|poll|epoll]... [--rule RULE-ID]... [--markdown]\n"
+    /** The usage text. */
+    public static final String USAGE = "usage: iomux rules [--backend select|poll|epoll]... [--rule RULE-ID]... [--markdown]\n"
             + "  Runs every readiness rule of readiness-rules.md on each backend and prints rule x backend.\n"
             + "  --backend NAME  only this backend (repeatable; default: every available one)\n"
             + "  --rule ID       only this rule (repeatable; default: all)\n"
@@ -57,14 +58,20 @@ public final class RuleMatrix {
                         err.println(args[i] + " needs a value\n" + USAGE);
                         return 2;
                     }
-                    (args[i].equals("--rule") ? rules : backends).add(args[++i]);
+                    String value = args[++i];
+                    if (args[i - 1].equals("--backend") && !available().contains(value)) {
+                        err.println("--backend must be one of " + String.join(", ", available()) + " (got '"
+                                + value + "')\n" + USAGE);
+                        return 2;
+                    }
+                    (args[i - 1].equals("--rule") ? rules : backends).add(value);
                 }
                 case "-h", "--help" -> {
                     out.println(USAGE);
                     return 0;
                 }
                 default -> {
-                    err.println("unknown argument '" + args[i] + "'\n" + USAGE);
+                    err.println("unknown option '" + args[i] + "'\n" + USAGE);
                     return 2;
                 }
             }
@@ -113,6 +120,12 @@ public final class RuleMatrix {
         }
         boolean allPassed = results.values().stream().flatMap(r -> r.values().stream()).allMatch(Outcome::passed);
         return allPassed ? 0 : 1;
+    }
+
+    /** The names of the backends available here, sorted. */
+    private static List<String> available() {
+        return Selectors.providers().stream().filter(SelectorProvider::isAvailable).map(SelectorProvider::name)
+                .sorted().toList();
     }
 
     private static String environment() {

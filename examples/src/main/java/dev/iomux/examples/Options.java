@@ -1,0 +1,237 @@
+package dev.iomux.examples;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import dev.iomux.Selector;
+import dev.iomux.SelectorProvider;
+import dev.iomux.Selectors;
+import dev.iomux.examples.Command.UsageException;
+
+/**
+ * The command line of one subcommand: {@code --name value} or {@code --name=value} options, flags, and
+ * positional arguments. Every subcommand takes {@code --backend} and {@code --verbose}; the servers also
+ * {@code --host} and {@code --port}. Anything unknown or malformed is a {@link UsageException} that says
+ * what to give instead.
+ */
+final class Options {
+    /** Options every subcommand takes. */
+    private static final Set<String> COMMON_VALUED = Set.of("backend");
+    private static final Set<String> COMMON_FLAGS = Set.of("verbose");
+
+    private final String command;
+    private final Map<String, String> values = new HashMap<>();
+    private final Set<String> flags = new TreeSet<>();
+    private final List<String> positional = new ArrayList<>();
+
+    private Options(String command) {
+        this.command = command;
+    }
+
+    /**
+     * Parses arguments.
+     *
+     * @param command the subcommand, for messages
+     * @param args    the arguments after it
+     * @param valued  the options that take a value, besides {@code --backend}
+     * @param flagged the flags, besides {@code --verbose}
+     * @return the options; {@code --verbose} has already turned on debug logging
+     * @throws UsageException on an unknown option, a missing value or a repeated option
+     */
+    static Options parse(String command, String[] args, Set<String> valued, Set<String> flagged) {
+        Options o = new Options(command);
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || arg.equals("--")) {
+                if (arg.equals("--")) {
+                    o.positional.addAll(List.of(args).subList(i + 1, args.length));
+                    break;
+                }
+                o.positional.add(arg);
+                continue;
+            }
+            String name = arg.substring(2);
+            String value = null;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            }
+            if (COMMON_FLAGS.contains(name) || flagged.contains(name)) {
+                if (value != null) {
+                    throw new UsageException("--" + name + " is a switch and takes no value (got '" + arg + "')");
+                }
+                o.flags.add(name);
+            } else if (COMMON_VALUED.contains(name) || valued.contains(name)) {
+                if (value == null) {
+                    if (i + 1 >= args.length) {
+                        throw new UsageException("--" + name + " needs a value");
+                    }
+                    value = args[++i];
+                }
+                if (o.values.put(name, value) != null) {
+                    throw new UsageException("--" + name + " is given twice");
+                }
+            } else {
+                Set<String> known = new TreeSet<>(COMMON_VALUED);
+                known.addAll(COMMON_FLAGS);
+                known.addAll(valued);
+                known.addAll(flagged);
+                throw new UsageException("unknown option '" + arg + "'; " + command + " takes --"
+                        + String.join(", --", known));
+            }
+        }
+        ConsoleLoggerFinder.verbose(o.flag("verbose"));
+        o.backendName(); // checked now, so that a typo is a usage error before anything is opened
+        return o;
+    }
+
+    /** @return whether a flag was given */
+    boolean flag(String name) {
+        return flags.contains(name);
+    }
+
+    /** @return an option's value, or the default */
+    String string(String name, String defaultValue) {
+        return values.getOrDefault(name, defaultValue);
+    }
+
+    /** @return the positional arguments */
+    List<String> positional() {
+        return positional;
+    }
+
+    /**
+     * Checks that no positional argument was given.
+     *
+     * @return this
+     * @throws UsageException if one was
+     */
+    Options noPositional() {
+        if (!positional.isEmpty()) {
+            throw new UsageException(command + " takes options only (got '" + positional.get(0) + "')");
+        }
+        return this;
+    }
+
+    /**
+     * Returns an integer option.
+     *
+     * @throws UsageException if it is not a number within [min, max]
+     */
+    int integer(String name, int defaultValue, int min, int max) {
+        String v = values.get(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException notANumber) {
+            // falls through to the message
+        }
+        throw new UsageException("--" + name + " must be a whole number from " + min + " to " + max
+                + " (got '" + v + "')");
+    }
+
+    /**
+     * Returns a duration option: {@code 250ms}, {@code 3s}, or a number of milliseconds.
+     *
+     * @throws UsageException if it is not such a duration, or not positive
+     */
+    Duration duration(String name, Duration defaultValue) {
+        String v = values.get(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        String s = v.trim().toLowerCase(Locale.ROOT);
+        try {
+            Duration d = s.endsWith("ms") ? Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)))
+                    : s.endsWith("s") ? Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000))
+                    : Duration.ofMillis(Long.parseLong(s));
+            if (!d.isNegative() && !d.isZero()) {
+                return d;
+            }
+        } catch (NumberFormatException notANumber) {
+            // falls through to the message
+        }
+        throw new UsageException("--" + name + " must be a positive duration such as 500ms or 3s (got '" + v + "')");
+    }
+
+    /**
+     * Returns the address a server listens on: {@code --host} (a loopback address, 127.0.0.1 by default)
+     * and {@code --port} (0 picks a free port; the status line says which).
+     *
+     * @throws UsageException if the host is not a loopback address or the port is out of range
+     */
+    InetSocketAddress listenAddress(int defaultPort) {
+        String host = string("host", "127.0.0.1");
+        int port = integer("port", defaultPort, 0, 65535);
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new UsageException("--host '" + host + "' is not an address: give a loopback address such as 127.0.0.1 or ::1");
+        }
+        if (!address.isLoopbackAddress()) {
+            // The examples are demonstrations, not hardened servers: they stay on this machine.
+            throw new UsageException("--host " + host + " is not a loopback address; the examples listen on "
+                    + "127.0.0.0/8 or ::1 only");
+        }
+        return new InetSocketAddress(address, port);
+    }
+
+    /**
+     * Opens a selector on the {@code --backend} given, or the best available one.
+     *
+     * @throws UnsupportedOperationException if that backend cannot work here, saying why
+     */
+    Selector openSelector() throws IOException {
+        String name = backendName();
+        return name == null ? Selectors.open() : Selectors.open(name);
+    }
+
+    /**
+     * Returns the backend {@link #openSelector()} opens, without opening it.
+     *
+     * @throws UnsupportedOperationException if no backend is available here
+     */
+    SelectorProvider provider() {
+        String name = backendName();
+        return name == null ? Selectors.defaultProvider() : Selectors.provider(name);
+    }
+
+    /** @return the backend asked for, or null for the default */
+    String backendName() {
+        String name = values.get("backend");
+        if (name == null) {
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        for (SelectorProvider p : Selectors.providers()) {
+            names.add(p.name());
+        }
+        String wanted = name.trim().toLowerCase(Locale.ROOT);
+        if (!names.contains(wanted)) {
+            throw new UsageException("--backend must be one of " + String.join(", ", names) + " (got '" + name + "')");
+        }
+        return wanted;
+    }
+
+    @Override
+    public String toString() {
+        return command + " " + values + " " + flags + " " + positional;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.iomux.examples;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+
+import dev.iomux.io.Descriptors;
+
+/**
+ * Bytes waiting to be written to one descriptor, in order: seed 002's per-connection queue
+ * ({@code msg_dic[conn] = queue.Queue()}), counted in bytes so that a server can bound it.
+ */
+final class OutQueue {
+    private final ArrayDeque<ByteBuffer> buffers = new ArrayDeque<>();
+    private long bytes;
+
+    /** Queues a buffer's remaining bytes; the queue owns the buffer from now on. */
+    void add(ByteBuffer data) {
+        if (data.hasRemaining()) {
+            bytes += data.remaining();
+            buffers.add(data);
+        }
+    }
+
+    /**
+     * Writes queued bytes until the queue is empty or the descriptor would block.
+     *
+     * @return true if everything was written
+     * @throws IOException if the write fails (EPIPE, ECONNRESET)
+     */
+    boolean flush(int fd) throws IOException {
+        while (!buffers.isEmpty()) {
+            ByteBuffer head = buffers.peek();
+            int n = Descriptors.write(fd, head);
+            if (n == Descriptors.WOULD_BLOCK) {
+                return false;
+            }
+            bytes -= n;
+            if (!head.hasRemaining()) {
+                buffers.poll();
+            }
+        }
+        return true;
+    }
+
+    /** @return the bytes queued */
+    long bytes() {
+        return bytes;
+    }
+
+    /** @return whether nothing is queued */
+    boolean isEmpty() {
+        return buffers.isEmpty();
+    }
+
+    /** Drops everything queued. */
+    void clear() {
+        buffers.clear();
+        bytes = 0;
+    }
+}
