@@ -19,9 +19,9 @@ import dev.iomux.io.Sockets;
  * again, not one line per connection.
  *
  * <p>EMFILE does not mean a connection waits: accept4(2) reserves the new descriptor before it looks at
- * the queue, so a readable listener whose connection was reset meanwhile also fails with EMFILE. Then
- * the accept in the freed slot finds the queue empty and this returns WOULD_BLOCK, not SHED, so that a
- * caller accepting until WOULD_BLOCK stops.
+ * the queue, so with no descriptor free, the call that would say EAGAIN (the last of an accept-until-
+ * EAGAIN loop) says EMFILE too. Then the accept in the freed slot finds the queue empty, and this
+ * returns WOULD_BLOCK, not SHED, so that such a loop ends.
  *
  * <p>Not thread-safe: one event loop owns it. Close it with the loop.
  */
