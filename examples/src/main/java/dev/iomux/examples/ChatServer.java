@@ -65,10 +65,16 @@ final class ChatServer {
 
     private void accept() throws IOException {
         for (int fd; (fd = loop.accept()) >= 0; ) {
-            // socket(7): a fixed SO_SNDBUF turns off autotuning, which would let up to tcp_wmem[2]
-            // (4 MiB) pile up in the kernel for a client that does not read before the bound applies.
-            Sockets.setOption(fd, SockOpt.SO_SNDBUF, queueLimit);
-            Client c = new Client(fd, EventLoop.hostAndPort((InetSocketAddress) Sockets.remoteAddress(fd)));
+            Client c;
+            try {
+                // socket(7): a fixed SO_SNDBUF turns off autotuning, which would let up to tcp_wmem[2]
+                // (4 MiB) pile up in the kernel for a client that does not read before the bound applies.
+                Sockets.setOption(fd, SockOpt.SO_SNDBUF, queueLimit);
+                c = new Client(fd, EventLoop.hostAndPort((InetSocketAddress) Sockets.remoteAddress(fd)));
+            } catch (IOException goneAlready) { // ENOTCONN: reset before we got to it
+                loop.close(fd);
+                continue;
+            }
             if (loop.register(fd, Events.READ, c)) {
                 broadcast(c, "* " + c.name + " joined\n");
                 clients.put(fd, c);

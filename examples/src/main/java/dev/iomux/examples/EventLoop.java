@@ -163,10 +163,9 @@ final class EventLoop {
      * Registers a connection, or closes it if the backend cannot watch a descriptor that high (select(2)
      * stops at FD_SETSIZE, 1024).
      *
-     * @return whether it was registered
-     * @throws IOException if the kernel refuses
+     * @return whether it was registered; if not, it is closed
      */
-    boolean register(int fd, int events, Handler handler) throws IOException {
+    boolean register(int fd, int events, Handler handler) {
         int max = selector.capabilities().maxFd();
         if (fd > max) {
             if (!warnedMaxFd) {
@@ -177,8 +176,14 @@ final class EventLoop {
             closeQuietly(fd);
             return false;
         }
-        selector.register(fd, events, handler);
-        return true;
+        try {
+            selector.register(fd, events, handler);
+            return true;
+        } catch (IOException refused) {
+            LOG.log(System.Logger.Level.WARNING, "cannot watch fd " + fd + ", closing it: " + refused.getMessage());
+            closeQuietly(fd);
+            return false;
+        }
     }
 
     /** Unregisters (if registered) and closes a connection. */

@@ -191,6 +191,15 @@ final class HttpHello {
         @Override
         public void ready(SelectorKey key, int events) throws IOException {
             fd = key.fd();
+            try {
+                serve(key, events);
+            } catch (IOException reset) {
+                lingering.remove(this); // the loop closes it now; its number may be reused at once
+                throw reset;
+            }
+        }
+
+        private void serve(SelectorKey key, int events) throws IOException {
             if (Events.any(events, Events.READ) && in.hasRemaining() && !peerDone) {
                 int n = Descriptors.read(fd, in);
                 peerDone = n == 0;

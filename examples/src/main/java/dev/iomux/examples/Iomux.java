@@ -94,7 +94,7 @@ public final class Iomux {
             err.println(sub.usage());
             return Command.USAGE;
         } catch (Exception e) {
-            err.println("iomux " + sub.name() + ": " + e.getMessage());
+            err.println("iomux " + sub.name() + ": " + (e.getMessage() != null ? e.getMessage() : e));
             LOG.log(System.Logger.Level.DEBUG, "the failure in full", e);
             return Command.FAILED;
         }

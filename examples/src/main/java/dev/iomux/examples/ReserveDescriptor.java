@@ -18,6 +18,11 @@ import dev.iomux.io.Sockets;
  * and Node do in spirit. It logs one warning when shedding starts and one line when accepting works
  * again, not one line per connection.
  *
+ * <p>EMFILE does not mean a connection waits: accept4(2) reserves the new descriptor before it looks at
+ * the queue, so with no descriptor free, the call that would say EAGAIN (the last of an accept-until-
+ * EAGAIN loop) says EMFILE too. Then the accept in the freed slot finds the queue empty, and this
+ * returns WOULD_BLOCK, not SHED, so that such a loop ends.
+ *
  * <p>Not thread-safe: one event loop owns it. Close it with the loop.
  */
 public final class ReserveDescriptor implements AutoCloseable {

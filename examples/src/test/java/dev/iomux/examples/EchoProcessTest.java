@@ -1,12 +1,15 @@
 package dev.iomux.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +55,27 @@ class EchoProcessTest {
             assertThat(et.stderr()).contains("the " + backend + " backend has no edge-triggered mode (Events.EDGE")
                     .contains("--backend epoll");
             assertThat(et.stdout()).as("no status line: it never listened").isEmpty();
+        }
+    }
+
+    @Test
+    void ctrlCStopsCleanlyAndVerboseLogsEachConnection() throws Exception {
+        try (CliProcess server = CliProcess.start("echo-server", "--port", "0", "--verbose")) {
+            InetSocketAddress address = server.awaitListening();
+            // A process started with SIGINT ignored (a background job of a script) keeps it ignored:
+            // the JVM installs no handler then, so there is nothing to test.
+            String status = Files.readString(Path.of("/proc", Long.toString(server.pid()), "status"));
+            long ignored = Long.parseLong(status.replaceAll("(?s).*\\nSigIgn:\\s*([0-9a-f]+).*", "$1"), 16);
+            assumeTrue((ignored & (1L << (2 - 1))) == 0, "SIGINT is ignored in processes started here");
+            try (Socket a = connect(address)) {
+                assertThat(roundTrip(a, "x\n".getBytes(StandardCharsets.US_ASCII))).hasSize(2);
+                server.awaitStderr("DEBUG EventLoop: accepted fd");
+                Process kill = new ProcessBuilder("kill", "-INT", Long.toString(server.pid())).start();
+                assertThat(kill.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(server.awaitExit()).as("exit status after SIGINT").isEqualTo(130);
+                assertThat(server.stderr())
+                        .contains("echo-server stopped: closed the selector, the listener, 1 connection(s)");
+            }
         }
     }
 
