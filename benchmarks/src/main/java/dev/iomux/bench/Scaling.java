@@ -112,12 +112,15 @@ public final class Scaling {
         Loop loop = new Loop(impl, n, a, w);
         double[] tot = new double[runs];
         double[] disp = new double[runs];
+        double[] cpu = new double[runs];
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
         double waitsPerIter = 0;
         double evPerIter = 0;
         for (int run = -warm; run < runs; run++) {
             loop.dispNs = 0;
             loop.waits = 0;
             loop.events = 0;
+            long c0 = threads.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             for (int it = 0; it < iters; it++) {
                 if (w > 0) {
@@ -127,9 +130,11 @@ public final class Scaling {
                 }
             }
             long t1 = System.nanoTime();
+            long c1 = threads.getCurrentThreadCpuTime();
             if (run < 0) {
                 continue;
             }
+            cpu[run] = (c1 - c0) / 1e3 / iters;
             tot[run] = (t1 - t0) / 1e3 / iters;
             disp[run] = loop.dispNs / 1e3 / iters;
             waitsPerIter = (double) loop.waits / iters;
@@ -137,13 +142,14 @@ public final class Scaling {
         }
         Arrays.sort(tot);
         Arrays.sort(disp);
+        Arrays.sort(cpu);
         double med = tot[runs / 2];
         out.printf(Locale.ROOT,
                 "RESULT\timpl=%s\tbackend=%s\ttransport=unix\tN=%d\tA=%d\tW=%d\titers=%d\truns=%d"
                         + "\tus_iter=%.3f\tus_iter_min=%.3f\tus_iter_max=%.3f\tus_disp=%.3f"
-                        + "\tns_event=%.1f\twaits_iter=%.2f\tready_iter=%.1f\tmaxfd=%d%n",
+                        + "\tns_event=%.1f\twaits_iter=%.2f\tready_iter=%.1f\tmaxfd=%d\tus_cpu=%.3f%n",
                 impl.implName(), impl.backendName(), n, a, w, iters, runs, med, tot[0], tot[runs - 1],
-                disp[runs / 2], med * 1e3 / evPerIter, waitsPerIter, evPerIter, impl.maxFd());
+                disp[runs / 2], med * 1e3 / evPerIter, waitsPerIter, evPerIter, impl.maxFd(), cpu[runs / 2]);
     }
 
     /** The two workloads over one implementation; the same code for every implementation. */
