@@ -1,7 +1,11 @@
 /* The raw-C anchor of research/perf-anchors.md (bench-anchors/c/bench_c.c). benchmarks/reproduce builds
  * it with gcc -O2 and runs it beside iomux, JDK NIO and Netty. One addition: us_cpu, the thread's CPU
  * time per iteration (CLOCK_THREAD_CPUTIME_ID, median run), which a shared, busy machine disturbs far
- * less than wall time; Scaling.java reports the same figure. Everything else is unchanged. */
+ * less than wall time; Scaling.java reports the same figure. And -T, which starts one idle thread first
+ * (impl=c-raw-mt): the kernel's fdget() skips the file reference count only in a process with one
+ * thread (fs/file.c, __fget_light), so every poll/select entry and every read/write costs a JVM, which
+ * always has many threads, two atomic operations more than the single-threaded C program. Everything
+ * else is unchanged. */
 /*
  * bench_c: the libevent-bench shape on raw select(2) / poll(2) / epoll(7).
  *
@@ -31,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +50,9 @@
 enum { B_SELECT, B_SELECTBIG, B_POLL, B_EPOLL, B_EPOLLET, B_COUNT };
 static const char *bnames[] = { "select", "selectbig", "poll", "epoll", "epollet" };
 
-static int backend = B_EPOLL, use_pipes = 0;
+static int backend = B_EPOLL, use_pipes = 0, idle_thread = 0;
+
+static void *idle(void *arg) { for (;;) pause(); return arg; }
 static int N = 1000, A = 100, W = 0, ITERS = 1000, RUNS = 10, WARM = 1;
 static int *rfd, *wfd, *fd2idx, *perm, *ready;
 static int maxfd;
@@ -117,9 +124,9 @@ static void setup_backend(void) {
     switch (backend) {
     case B_SELECT:
         if (maxfd >= FD_SETSIZE) {
-            printf("SKIP\timpl=c-raw\tbackend=select\tN=%d\tmaxfd=%d"
+            printf("SKIP\timpl=%s\tbackend=select\tN=%d\tmaxfd=%d"
                    "\treason=fds past FD_SETSIZE-1 (%d) do not fit an fd_set\n",
-                   N, maxfd, FD_SETSIZE - 1);
+                   idle_thread ? "c-raw-mt" : "c-raw", N, maxfd, FD_SETSIZE - 1);
             exit(2);
         }
         /* fallthrough */
@@ -247,7 +254,7 @@ static int cmp_d(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     int c;
-    while ((c = getopt(argc, argv, "b:n:a:w:i:r:pW:")) != -1) {
+    while ((c = getopt(argc, argv, "b:n:a:w:i:r:pW:T")) != -1) {
         switch (c) {
         case 'b':
             for (backend = 0; backend < B_COUNT && strcmp(bnames[backend], optarg); backend++) ;
@@ -260,13 +267,18 @@ int main(int argc, char **argv) {
         case 'r': RUNS = atoi(optarg); break;
         case 'W': WARM = atoi(optarg); break;
         case 'p': use_pipes = 1; break;
+        case 'T': idle_thread = 1; break;
         default:
             fprintf(stderr, "usage: %s [-b select|selectbig|poll|epoll|epollet] [-n pairs] [-a active]"
-                    " [-w chain_writes] [-i iters] [-r runs] [-W warmup_runs] [-p]\n", argv[0]);
+                    " [-w chain_writes] [-i iters] [-r runs] [-W warmup_runs] [-p] [-T]\n", argv[0]);
             return 1;
         }
     }
     if (A > N) A = N;
+    if (idle_thread) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, idle, NULL) != 0) die("pthread_create");
+    }
     setup_fds();
     setup_backend();
 
@@ -298,10 +310,10 @@ int main(int argc, char **argv) {
     qsort(cpu, RUNS, sizeof(double), cmp_d);
     qsort(tot, RUNS, sizeof(double), cmp_d);
     double med = tot[RUNS / 2];
-    printf("RESULT\timpl=c-raw\tbackend=%s\ttransport=%s\tN=%d\tA=%d\tW=%d\titers=%d\truns=%d"
+    printf("RESULT\timpl=%s\tbackend=%s\ttransport=%s\tN=%d\tA=%d\tW=%d\titers=%d\truns=%d"
            "\tus_iter=%.3f\tus_iter_min=%.3f\tus_iter_max=%.3f\tus_disp=%.3f"
            "\tns_event=%.1f\twaits_iter=%.2f\tready_iter=%.1f\tmaxfd=%d\tus_cpu=%.3f\n",
-           bnames[backend], use_pipes ? "pipe" : "unix", N, A, W, ITERS, RUNS,
+           idle_thread ? "c-raw-mt" : "c-raw", bnames[backend], use_pipes ? "pipe" : "unix", N, A, W, ITERS, RUNS,
            med, tot[0], tot[RUNS - 1], med_disp, med * 1e3 / ev_per_iter,
            waits_per_iter, ev_per_iter, maxfd, cpu[RUNS / 2]);
     return 0;

@@ -278,6 +278,12 @@ public final class Report {
                     "iomux epollet", netty + " epollet", Row::usIter, n == 9900 ? 0.9999 : Double.NaN);
             target(sb, "iomux poll / C poll, ≤ 1.15", n, "iomux poll", "c-raw poll", Row::usIter, 1.15);
             target(sb, "iomux select / C select, ≤ 1.15", n, "iomux select", "c-raw select", Row::usIter, 1.15);
+            target(sb, "(explains) iomux epoll / C epoll with one idle thread", n, "iomux epoll", "c-raw-mt epoll",
+                    Row::usIter, Double.NaN);
+            target(sb, "(explains) iomux poll / C poll with one idle thread", n, "iomux poll", "c-raw-mt poll",
+                    Row::usIter, Double.NaN);
+            target(sb, "(explains) iomux select / C select with one idle thread", n, "iomux select",
+                    "c-raw-mt select", Row::usIter, Double.NaN);
         }
         sb.append('\n');
     }
