@@ -96,8 +96,8 @@ public final class Report {
         }
         if (charts != null) {
             Files.createDirectories(charts);
-            r.chart(0, charts.resolve("scaling"), "rand workload: 100 random active pairs, 1 byte each");
-            r.chart(1000, charts.resolve("scaling-chain"), "chain workload (libevent bench.c): 100 active, 1000 writes");
+            r.chart(0, charts.resolve("scaling"), "rand, 100 random active pairs");
+            r.chart(1000, charts.resolve("scaling-chain"), "chain (bench.c), 100 active, 1000 writes");
         }
     }
 
@@ -309,13 +309,25 @@ public final class Report {
         sb.append(String.format(Locale.ROOT, "| %s | %d | %.2f | [%s] | %s |%n", what, n, ratio, rounds, met));
     }
 
+    private static java.awt.Color colour(String backend) {
+        switch (backend) {
+            case "select": return new java.awt.Color(0xD62728);
+            case "selectbig": return new java.awt.Color(0x8C564B);
+            case "poll": return new java.awt.Color(0xFF7F0E);
+            case "epoll": return new java.awt.Color(0x1F77B4);
+            case "epollet": return new java.awt.Color(0x2CA02C);
+            default: return java.awt.Color.GRAY;
+        }
+    }
+
     private void chart(int w, Path base, String title) throws IOException {
         Map<String, TreeMap<Integer, Cell>> m = cells(w);
         if (m.isEmpty()) {
             return;
         }
-        XYChart chart = new XYChartBuilder().width(960).height(640).title(title)
-                .xAxisTitle("registered descriptors N (socketpairs; log scale)")
+        XYChart chart = new XYChartBuilder().width(1100).height(660)
+                .title(title + ". Thick: iomux; thin: C (dotted: + 1 idle thread); dashed: JDK NIO; dash-dot: Netty")
+                .xAxisTitle("N registered socketpairs (log scale)")
                 .yAxisTitle("µs per iteration (log scale)").build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);
@@ -337,20 +349,18 @@ public final class Report {
                 continue;
             }
             XYSeries s = chart.addSeries(e.getKey(), xs, ys);
-            String impl = e.getKey().split(" ")[0];
-            s.setMarker(switch (group(impl)) {
-                case 0 -> SeriesMarkers.SQUARE;
-                case 1 -> SeriesMarkers.CIRCLE;
-                case 2 -> SeriesMarkers.DIAMOND;
-                default -> SeriesMarkers.TRIANGLE_UP;
-            });
-            if (group(impl) == 1) {
-                s.setLineWidth(3f);
-            } else {
-                s.setLineStyle(group(impl) == 0 ? new java.awt.BasicStroke(1.5f)
-                        : new java.awt.BasicStroke(1.5f, java.awt.BasicStroke.CAP_BUTT, java.awt.BasicStroke.JOIN_MITER,
-                        10f, new float[] {6f, 4f}, 0f));
-            }
+            String[] k = e.getKey().split(" ");
+            // Colour says the kernel interface, line and marker say whose code: iomux thick and solid.
+            s.setLineColor(colour(k[1]));
+            s.setMarkerColor(colour(k[1]));
+            int g = group(k[0]);
+            boolean mt = k[0].endsWith("-mt");
+            s.setMarker(g == 0 ? (mt ? SeriesMarkers.NONE : SeriesMarkers.SQUARE)
+                    : g == 1 ? SeriesMarkers.CIRCLE : g == 2 ? SeriesMarkers.DIAMOND : SeriesMarkers.TRIANGLE_UP);
+            float[] dash = g == 1 ? null : g == 0 ? (mt ? new float[] {2f, 3f} : null)
+                    : g == 2 ? new float[] {8f, 4f} : new float[] {8f, 3f, 2f, 3f};
+            s.setLineStyle(new java.awt.BasicStroke(g == 1 ? 3.5f : 1.5f, java.awt.BasicStroke.CAP_BUTT,
+                    java.awt.BasicStroke.JOIN_MITER, 10f, dash, 0f));
         }
         BitmapEncoder.saveBitmap(chart, base.toString(), BitmapEncoder.BitmapFormat.PNG);
         VectorGraphicsEncoder.saveVectorGraphic(chart, base.toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
