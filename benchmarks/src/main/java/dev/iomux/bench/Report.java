@@ -13,8 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.ChartEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -362,7 +361,11 @@ public final class Report {
             s.setLineStyle(new java.awt.BasicStroke(g == 1 ? 3.5f : 1.5f, java.awt.BasicStroke.CAP_BUTT,
                     java.awt.BasicStroke.JOIN_MITER, 10f, dash, 0f));
         }
-        BitmapEncoder.saveBitmap(chart, base.toString(), BitmapEncoder.BitmapFormat.PNG);
-        VectorGraphicsEncoder.saveVectorGraphic(chart, base.toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+        try (java.io.OutputStream png = Files.newOutputStream(Path.of(base + ".png"))) {
+            ChartEncoder.saveChart(chart, png, "png");
+        }
+        try (java.io.OutputStream svg = Files.newOutputStream(Path.of(base + ".svg"))) {
+            ChartEncoder.saveChart(chart, svg, "svg"); // through VectorGraphics2D
+        }
     }
 }

@@ -2,9 +2,9 @@ package io.netty.channel.epoll;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 import dev.iomux.bench.Scaling;
-import io.netty.channel.unix.Buffer;
 import io.netty.channel.unix.FileDescriptor;
 
 /**
@@ -22,8 +22,8 @@ public final class NettyRawImpl extends Scaling.Impl {
     private FileDescriptor[] wr;
     private int[] fd2idx;
     private EpollEventArray events;
-    private final ByteBuffer wbuf = Buffer.allocateDirectWithNativeOrder(1);
-    private final ByteBuffer rbuf = Buffer.allocateDirectWithNativeOrder(16);
+    private final ByteBuffer wbuf = ByteBuffer.allocateDirect(1).order(ByteOrder.nativeOrder());
+    private final ByteBuffer rbuf = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
 
     /**
      * @param et whether to register edge-triggered
