@@ -15,12 +15,10 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import dev.iomux.Events;
 import dev.iomux.ReadyHandler;
-import dev.iomux.Selector;
 import dev.iomux.Selectors;
 import dev.iomux.bench.Scaling;
 
@@ -36,17 +34,13 @@ import dev.iomux.bench.Scaling;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
-public class RegisterBench {
+public class RegisterBench extends BackendState {
     /** select, poll, epoll (iomux) or nio (the JDK's default selector). */
     @Param({"select", "poll", "epoll", "nio"})
     public String backend;
 
     private static final int OTHERS = 100;
-    private Scaling.Pairs pairs;
-    private Selector selector;
     private int fd;
-    private java.nio.channels.Selector nio;
-    private NioPairs nioPairs;
     private SelectionKey nioKey;
     private final ReadyHandler handler = (key, events) -> { };
 
@@ -73,23 +67,6 @@ public class RegisterBench {
         }
         fd = pairs.rfd[OTHERS];
         selector.register(fd, Events.READ);
-    }
-
-    /** Closes everything. */
-    @TearDown(Level.Trial)
-    public void close() {
-        if (selector != null) {
-            selector.close();
-            pairs.close();
-        }
-        if (nio != null) {
-            try {
-                nio.close();
-            } catch (IOException ignored) {
-                // the fork ends
-            }
-            nioPairs.close();
-        }
     }
 
     /**

@@ -15,12 +15,10 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import dev.iomux.Events;
 import dev.iomux.ReadyHandler;
-import dev.iomux.Selector;
 import dev.iomux.Selectors;
 import dev.iomux.bench.Scaling;
 
@@ -36,7 +34,7 @@ import dev.iomux.bench.Scaling;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
-public class SelectNowBench {
+public class SelectNowBench extends BackendState {
     /** select, poll, epoll (iomux) or nio (the JDK's default selector, EPollSelectorImpl on Linux). */
     @Param({"select", "poll", "epoll", "nio"})
     public String backend;
@@ -45,10 +43,6 @@ public class SelectNowBench {
     @Param({"1", "1000"})
     public int registrations;
 
-    private Scaling.Pairs pairs;
-    private Selector selector;
-    private java.nio.channels.Selector nio;
-    private NioPairs nioPairs;
     private int seen;
     private final ReadyHandler handler = (key, events) -> seen++;
 
@@ -71,23 +65,6 @@ public class SelectNowBench {
         pairs = new Scaling.Pairs(registrations);
         for (int fd : pairs.rfd) {
             selector.register(fd, Events.READ);
-        }
-    }
-
-    /** Closes everything. */
-    @TearDown(Level.Trial)
-    public void close() {
-        if (selector != null) {
-            selector.close();
-            pairs.close();
-        }
-        if (nio != null) {
-            try {
-                nio.close();
-            } catch (IOException ignored) {
-                // the fork ends
-            }
-            nioPairs.close();
         }
     }
 

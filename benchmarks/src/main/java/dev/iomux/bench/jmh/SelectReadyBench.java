@@ -17,12 +17,10 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import dev.iomux.Events;
 import dev.iomux.ReadyHandler;
-import dev.iomux.Selector;
 import dev.iomux.Selectors;
 import dev.iomux.bench.Scaling;
 import dev.iomux.io.Descriptors;
@@ -38,16 +36,12 @@ import dev.iomux.io.Descriptors;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
-public class SelectReadyBench {
+public class SelectReadyBench extends BackendState {
     /** select, poll, epoll (iomux) or nio (the JDK's default selector). */
     @Param({"select", "poll", "epoll", "nio"})
     public String backend;
 
     private static final int READY = 100;
-    private Scaling.Pairs pairs;
-    private Selector selector;
-    private java.nio.channels.Selector nio;
-    private NioPairs nioPairs;
     private long sum;
     private final ReadyHandler handler = (key, events) -> sum += key.fd();
 
@@ -73,23 +67,6 @@ public class SelectReadyBench {
         for (int i = 0; i < READY; i++) {
             selector.register(pairs.rfd[i], Events.READ);
             Descriptors.write(pairs.wfd[i], one.clear());
-        }
-    }
-
-    /** Closes everything. */
-    @TearDown(Level.Trial)
-    public void close() {
-        if (selector != null) {
-            selector.close();
-            pairs.close();
-        }
-        if (nio != null) {
-            try {
-                nio.close();
-            } catch (IOException ignored) {
-                // the fork ends
-            }
-            nioPairs.close();
         }
     }
 
