@@ -1,9 +1,15 @@
 package dev.iomux.testing;
 
+import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+
+import dev.iomux.Ready;
+import dev.iomux.Selector;
 
 /**
  * Runs blocking test work (a select that waits, a client that reads) on its own thread.
@@ -29,5 +35,24 @@ public final class Async {
     /** Computes {@code task} on a thread of its own. */
     public static <T> CompletableFuture<T> supply(Supplier<T> task) {
         return CompletableFuture.supplyAsync(task, THREADS);
+    }
+
+    /**
+     * Starts {@code sel.select()} (no timeout) on a thread of its own and returns once it has had 100 ms to
+     * block in the kernel.
+     */
+    public static CompletableFuture<List<Ready>> selectBlocked(Selector sel) throws InterruptedException {
+        CountDownLatch selecting = new CountDownLatch(1);
+        CompletableFuture<List<Ready>> blocked = supply(() -> {
+            selecting.countDown();
+            try {
+                return sel.select();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        selecting.await();
+        Thread.sleep(100);
+        return blocked;
     }
 }

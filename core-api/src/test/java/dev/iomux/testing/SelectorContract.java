@@ -824,23 +824,9 @@ public abstract class SelectorContract {
         assertThat(Expect.ready(sel, client, WRITE)).isNotZero();
     }
 
-    /**
-     * Starts {@code sel.select()} (no timeout) on another thread and returns once it has had 100 ms to
-     * block in the kernel.
-     */
+    /** Starts {@code sel.select()} (no timeout) on another thread; returns once it had 100 ms to block. */
     protected CompletableFuture<List<Ready>> selectInAnotherThread() throws InterruptedException {
-        CountDownLatch selecting = new CountDownLatch(1);
-        CompletableFuture<List<Ready>> blocked = Async.supply(() -> {
-            selecting.countDown();
-            try {
-                return sel.select();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        selecting.await();
-        sleep(100);
-        return blocked;
+        return Async.selectBlocked(sel);
     }
 
     protected static void sleep(long millis) {

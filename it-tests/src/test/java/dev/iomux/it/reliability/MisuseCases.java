@@ -325,7 +325,7 @@ final class MisuseCases {
         // --- Threads -------------------------------------------------------------------------------
         m.add(refused("M40", "select from two threads at once", ALL, IllegalStateException.class,
                 "selector is already selecting in thread", false, c -> {
-                    CompletableFuture<List<Ready>> first = selectInAnotherThread(c.sel);
+                    CompletableFuture<List<Ready>> first = Async.selectBlocked(c.sel);
                     MisuseContext.Check release = () -> {
                         c.sel.wakeup();
                         assertThat(first.get(10, TimeUnit.SECONDS)).as("the first select goes on").isEmpty();
@@ -343,7 +343,7 @@ final class MisuseCases {
         m.add(refused("M42", "close while another thread is blocked in select", ALL, SelectorClosedException.class,
                 "cannot select: " + CLOSED, false, c -> {
                     c.sel.register(c.pipeReadEnd(), READ);
-                    CompletableFuture<List<Ready>> blocked = selectInAnotherThread(c.sel);
+                    CompletableFuture<List<Ready>> blocked = Async.selectBlocked(c.sel);
                     return () -> {
                         c.sel.close();
                         try {
@@ -492,22 +492,6 @@ final class MisuseCases {
             assertThat(refusedAsClosed).hasValue(200);
             assertThat(keysMade).as("the races registered something before close").isPositive();
         };
-    }
-
-    /** Starts a select without timeout in another thread; returns once it had 100 ms to block. */
-    static CompletableFuture<List<Ready>> selectInAnotherThread(Selector sel) throws InterruptedException {
-        CountDownLatch selecting = new CountDownLatch(1);
-        CompletableFuture<List<Ready>> blocked = Async.supply(() -> {
-            selecting.countDown();
-            try {
-                return sel.select();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        selecting.await();
-        Thread.sleep(100);
-        return blocked;
     }
 
     /** Runs one of several forms of a misuse that must fail the same way as the one the row records. */
