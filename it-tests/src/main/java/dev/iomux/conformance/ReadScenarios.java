@@ -12,7 +12,6 @@ import static dev.iomux.conformance.Scenarios.uses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.ProtocolFamily;
-import java.net.StandardProtocolFamily;
 
 import dev.iomux.Capability;
 import dev.iomux.Selector;
@@ -160,9 +159,5 @@ final class ReadScenarios {
             assertThat(Sockets.pendingError(d[1])).as("SO_ERROR again").isZero();
             sel.unregister(d[1]);
         }
-    }
-
-    static boolean unix(ProtocolFamily f) {
-        return f == StandardProtocolFamily.UNIX;
     }
 }
