@@ -203,7 +203,7 @@ public abstract class AbstractSelector implements Selector {
     protected final void wakeupFdReady() {
         synchronized (wakeLock) {
             if (!wakeFdClosed) {
-                C.read(wakeFd, wakeBuf.address(), 8); // EAGAIN (already drained) is fine
+                Native.read(wakeFd, wakeBuf.address(), 8); // EAGAIN (already drained) is fine
             }
             wakePending = false;
             if (userWakeup) {
@@ -850,7 +850,7 @@ public abstract class AbstractSelector implements Selector {
                 wakeBuf.putLong(0, 1);
                 // eventfd(2): a write fails with EAGAIN only if the counter would overflow, which one
                 // write per drain cannot reach.
-                C.write(wakeFd, wakeBuf.address(), 8);
+                Native.write(wakeFd, wakeBuf.address(), 8);
                 wakePending = true;
             }
         }

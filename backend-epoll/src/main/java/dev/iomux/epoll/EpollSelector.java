@@ -106,7 +106,7 @@ final class EpollSelector extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        int n = C.epoll_wait(epfd, ready.address(0), ready.capacity(), toMillisCeil(timeoutNanos));
+        int n = Native.epollWait(epfd, ready.address(0), ready.capacity(), toMillisCeil(timeoutNanos));
         return waitResult(n, "epoll_wait", "epfd", epfd);
     }
 

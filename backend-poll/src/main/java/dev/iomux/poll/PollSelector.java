@@ -1,7 +1,5 @@
 package dev.iomux.poll;
 
-import static dev.iomux.internal.Native.C;
-
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -11,6 +9,7 @@ import dev.iomux.Capabilities;
 import dev.iomux.Capability;
 import dev.iomux.SelectorKey;
 import dev.iomux.internal.Linux;
+import dev.iomux.internal.Native;
 import dev.iomux.internal.PollBits;
 
 /**
@@ -142,7 +141,7 @@ final class PollSelector extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        return waitResult(C.poll(fds.address(), used, toMillisCeil(timeoutNanos)), "poll", "nfds", used);
+        return waitResult(Native.poll(fds.address(), used, toMillisCeil(timeoutNanos)), "poll", "nfds", used);
     }
 
     @Override

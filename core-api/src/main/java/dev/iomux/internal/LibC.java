@@ -20,6 +20,9 @@ import jnr.ffi.types.ssize_t;
  * save errno, right after the native call, so {@link Native#errno()} read immediately after a failed
  * call is that call's errno and never a stale value from the JVM (build-proto.md Q4).
  *
+ * <p>No function here takes more than five arguments: jnr-ffi 2.3 passes a sixth one as garbage on
+ * x86-64 (jnr/jnr-ffi#181, seen here with {@code syscall(SYS_select, ...)}); NativeSyscallsTest keeps it so.
+ *
  * <p>{@code fcntl} and {@code ioctl} are variadic in C; they are declared with a fixed third argument,
  * which the x86-64, AArch64 and RISC-V calling conventions pass in the same register as a variadic
  * integer or pointer argument.
@@ -89,6 +92,13 @@ public interface LibC {
     @SaveError int setrlimit(int resource, @intptr_t long rlim);
 
     @IgnoreError int getpid();
+
+    /**
+     * The generic system call entry, variadic in C and declared here with four arguments after the number:
+     * unused ones are ignored by the kernel, and x86-64 passes variadic integers in the same registers
+     * as fixed ones. {@link Native} calls the hot system calls through it on x86-64.
+     */
+    @SaveError long syscall(long number, long a1, long a2, long a3, long a4);
 
     /** The calling thread's pthread_t, for {@link #pthread_kill}. */
     @IgnoreError @intptr_t long pthread_self();

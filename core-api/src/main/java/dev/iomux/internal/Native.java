@@ -29,6 +29,29 @@ public final class Native {
     private static final Runtime RUNTIME;
     private static final Throwable UNAVAILABLE;
 
+    /**
+     * Whether the hot calls (read, write, poll and epoll_wait) go straight to the kernel through
+     * {@code syscall(2)} instead of libc's wrappers of the same name.
+     *
+     * <p>Those wrappers are POSIX cancellation points: in a process with more than one thread (a JVM
+     * always is one) glibc brackets each system call with {@code __pthread_enable_asynccancel} and
+     * {@code __pthread_disable_asynccancel}, which was 4.9% of all samples of the epoll scaling benchmark
+     * at N = 100 (docs/PERFORMANCE.md). A single-threaded C program skips them, and so does
+     * {@code syscall(2)}, which is not a cancellation point. The JVM never cancels threads with
+     * {@code pthread_cancel}, so nothing is lost. Only on x86-64, whose system call numbers are in
+     * {@link #SYS_READ} and below and tested here; elsewhere, or with {@code -Diomux.libcWrappers=true},
+     * libc's wrappers are called. select stays with libc: its five arguments after the
+     * number would make six, which jnr-ffi passes wrongly ({@link LibC}), and its wrapper's cost is once
+     * per wait, not per event.
+     */
+    static final boolean DIRECT_SYSCALLS;
+
+    // x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
+    static final long SYS_READ = 0;
+    static final long SYS_WRITE = 1;
+    static final long SYS_POLL = 7;
+    static final long SYS_EPOLL_WAIT = 232;
+
     static {
         LibC lib = null;
         Runtime runtime = null;
@@ -52,6 +75,8 @@ public final class Native {
         C = lib;
         RUNTIME = runtime;
         UNAVAILABLE = cause;
+        DIRECT_SYSCALLS = cause == null && Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64
+                && !Boolean.getBoolean("iomux.libcWrappers");
     }
 
     private Native() {
@@ -64,6 +89,56 @@ public final class Native {
      */
     public static Throwable unavailabilityCause() {
         return UNAVAILABLE;
+    }
+
+    /**
+     * read(2). Like every call here: the result, or -1 with {@link #errno()} set.
+     *
+     * @param fd    the descriptor
+     * @param buf   the address to read into
+     * @param count the most bytes to read
+     * @return bytes read, 0 at end of stream, or -1
+     */
+    public static long read(int fd, long buf, long count) {
+        return DIRECT_SYSCALLS ? C.syscall(SYS_READ, fd, buf, count, 0) : C.read(fd, buf, count);
+    }
+
+    /**
+     * write(2).
+     *
+     * @param fd    the descriptor
+     * @param buf   the address of the bytes
+     * @param count how many bytes
+     * @return bytes written, or -1
+     */
+    public static long write(int fd, long buf, long count) {
+        return DIRECT_SYSCALLS ? C.syscall(SYS_WRITE, fd, buf, count, 0) : C.write(fd, buf, count);
+    }
+
+    /**
+     * epoll_wait(2).
+     *
+     * @param epfd      the epoll instance
+     * @param events    the address of the event array
+     * @param maxEvents its length
+     * @param timeout   milliseconds; -1 waits without a timeout
+     * @return the count of events, or -1
+     */
+    public static int epollWait(int epfd, long events, int maxEvents, int timeout) {
+        return DIRECT_SYSCALLS ? (int) C.syscall(SYS_EPOLL_WAIT, epfd, events, maxEvents, timeout)
+                : C.epoll_wait(epfd, events, maxEvents, timeout);
+    }
+
+    /**
+     * poll(2).
+     *
+     * @param fds     the address of the pollfd array
+     * @param nfds    its length
+     * @param timeout milliseconds; -1 waits without a timeout
+     * @return the count of ready entries, or -1
+     */
+    public static int poll(long fds, long nfds, int timeout) {
+        return DIRECT_SYSCALLS ? (int) C.syscall(SYS_POLL, fds, nfds, timeout, 0) : C.poll(fds, nfds, timeout);
     }
 
     /**

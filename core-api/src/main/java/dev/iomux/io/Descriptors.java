@@ -270,7 +270,7 @@ public final class Descriptors {
         long addr = IoBuffers.address(target);
         long n;
         do {
-            n = recvFlags < 0 ? C.read(fd, addr, len) : C.recv(fd, addr, len, recvFlags);
+            n = recvFlags < 0 ? Native.read(fd, addr, len) : C.recv(fd, addr, len, recvFlags);
         } while (n < 0 && Native.errno() == Linux.EINTR);
         if (n < 0) {
             return wouldBlockOrThrow(recvFlags < 0 ? "read" : "recv", fd);
@@ -300,7 +300,7 @@ public final class Descriptors {
         long addr = IoBuffers.address(from);
         long n;
         do {
-            n = sendFlags < 0 ? C.write(fd, addr, len) : C.send(fd, addr, len, sendFlags);
+            n = sendFlags < 0 ? Native.write(fd, addr, len) : C.send(fd, addr, len, sendFlags);
         } while (n < 0 && Native.errno() == Linux.EINTR);
         if (n < 0) {
             return wouldBlockOrThrow(sendFlags < 0 ? "write" : "send", fd);
