@@ -187,5 +187,25 @@ class EventsTest {
                     Linux.POLLIN | Linux.POLLOUT | Linux.POLLERR | Linux.POLLHUP | Linux.POLLRDHUP))
                     .isEqualTo(Events.READ | Events.WRITE | Events.ERROR | Events.HANGUP | Events.READ_HANGUP);
         }
+
+        /** Every combination of the seven bits a kernel reports is the union of what each bit means alone. */
+        @Test
+        void toEventsIsTheUnionOfItsBitsForEveryCombination() {
+            int[] bits = {Linux.POLLIN, Linux.POLLPRI, Linux.POLLOUT, Linux.POLLERR, Linux.POLLHUP, Linux.POLLNVAL,
+                Linux.POLLRDHUP};
+            for (int combo = 0; combo < 1 << bits.length; combo++) {
+                int revents = 0;
+                int expected = 0;
+                for (int b = 0; b < bits.length; b++) {
+                    if ((combo & 1 << b) != 0) {
+                        revents |= bits[b];
+                        expected |= PollBits.toEvents(bits[b]);
+                    }
+                }
+                assertThat(PollBits.toEvents(revents)).as("revents 0x%x", revents).isEqualTo(expected);
+                // Bits outside the seven (POLLRDNORM and the like) change nothing.
+                assertThat(PollBits.toEvents(revents | 0x40 | 0x100)).isEqualTo(expected);
+            }
+        }
     }
 }
