@@ -205,6 +205,11 @@ final class EpollSelector extends AbstractSelector {
     }
 
     private static String hint(int op, int errno) {
+        if (errno == Linux.EBADF) {
+            // The same words as select and poll, whose register checks with fcntl (AbstractSelector.requireOpen).
+            return op == Linux.EPOLL_CTL_ADD ? "register needs an open descriptor"
+                    : "the descriptor was closed while registered: unregister before closing";
+        }
         if (errno == Linux.EPERM) {
             return "epoll cannot watch regular files, directories or /dev/null, which are always readable and "
                     + "writable (rule FILE-EPOLL-EPERM): read them directly, or use the poll or select backend";

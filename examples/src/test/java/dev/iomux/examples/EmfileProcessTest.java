@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A server out of descriptors (RLIMIT_NOFILE lowered in its process): connections beyond the limit are
  * accepted and closed at once through the {@link ReserveDescriptor}, with one warning and no busy loop,
- * and service resumes when descriptors are freed.
+ * clients already connected keep being served meanwhile, and service resumes when descriptors are freed.
  */
 @ExtendWith(LeakCheck.class)
 class EmfileProcessTest {
@@ -48,6 +48,19 @@ class EmfileProcessTest {
                 Duration used = server.cpuTime().minus(before);
                 assertThat(used).as("CPU used in 2 s while out of descriptors").isLessThan(Duration.ofMillis(300));
 
+                // Still out of descriptors, and every client accepted before keeps being served: a round
+                // trip on each, with its own payload (issue 6: existing clients keep being served).
+                for (int i = 0; i < served.size(); i++) {
+                    String line = "still here " + i + "\n";
+                    Socket s = served.get(i);
+                    s.getOutputStream().write(line.getBytes(StandardCharsets.US_ASCII));
+                    byte[] back = s.getInputStream().readNBytes(line.length());
+                    assertThat(new String(back, StandardCharsets.US_ASCII)).as("echo on served client %d", i)
+                            .isEqualTo(line);
+                }
+                assertThat(echoes(connect(address, shed))).as("a new client while still out of descriptors")
+                        .isFalse();
+
                 // Free three descriptors: new clients are served again.
                 for (int i = 0; i < 3; i++) {
                     served.remove(0).close();
@@ -73,6 +86,12 @@ class EmfileProcessTest {
                 }
             }
         }
+    }
+
+    private static Socket connect(InetSocketAddress address, List<Socket> closeLater) throws IOException {
+        Socket s = connect(address);
+        closeLater.add(s);
+        return s;
     }
 
     private static Socket connect(InetSocketAddress address) throws IOException {
