@@ -17,18 +17,28 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import dev.iomux.Events;
 import dev.iomux.ReadyHandler;
 import dev.iomux.Selectors;
 import dev.iomux.bench.Scaling;
+import dev.iomux.internal.Linux;
+import dev.iomux.internal.Native;
+import dev.iomux.internal.NativeBuffer;
 import dev.iomux.io.Descriptors;
+import jnr.ffi.Platform;
 
 /**
  * A selectNow that delivers 100 ready keys: 100 socketpairs, each with one unread byte, registered
  * level-triggered, so that every call reports all of them. The per-event delivery cost, and (with
  * {@code -prof gc}) the allocation of a select in steady state with events, which must be 0 bytes.
+ *
+ * <p>{@code raw-epoll} is the floor under iomux's epoll backend: the same 100 pairs in an epoll instance
+ * of its own, one {@code epoll_wait} through the same binding ({@code Native.epollWait}) and a walk over
+ * the event array that sums the descriptors, as Netty's raw layer or a C loop does. epoll minus
+ * raw-epoll, divided by 100, is what iomux's bookkeeping costs per ready event (docs/PERFORMANCE.md).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -38,11 +48,13 @@ import dev.iomux.io.Descriptors;
 @State(Scope.Thread)
 public class SelectReadyBench extends BackendState {
     /** select, poll, epoll (iomux) or nio (the JDK's default selector). */
-    @Param({"select", "poll", "epoll", "nio"})
+    @Param({"select", "poll", "epoll", "nio", "raw-epoll"})
     public String backend;
 
     private static final int READY = 100;
     private long sum;
+    private int rawEpfd = -1;
+    private NativeBuffer rawEvents;
     private final ReadyHandler handler = (key, events) -> sum += key.fd();
 
     /**
@@ -59,6 +71,19 @@ public class SelectReadyBench extends BackendState {
             for (int i = 0; i < READY; i++) {
                 nioPairs.src[i].register(nio, SelectionKey.OP_READ, i);
                 nioPairs.sink[i].write(one.clear());
+            }
+            return;
+        }
+        if (backend.equals("raw-epoll")) {
+            pairs = new Scaling.Pairs(READY);
+            rawEpfd = Native.check(Native.C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1");
+            rawEvents = NativeBuffer.allocate(RAW_EVENT_SIZE * READY);
+            for (int i = 0; i < READY; i++) {
+                rawEvents.putInt(0, Linux.EPOLLIN);
+                rawEvents.putLong(RAW_DATA_OFFSET, pairs.rfd[i]);
+                Native.check(Native.C.epoll_ctl(rawEpfd, Linux.EPOLL_CTL_ADD, pairs.rfd[i], rawEvents.address()),
+                        "epoll_ctl");
+                Descriptors.write(pairs.wfd[i], one.clear());
             }
             return;
         }
@@ -86,6 +111,28 @@ public class SelectReadyBench extends BackendState {
             }
             return n;
         }
+        if (rawEvents != null) {
+            int n = Native.epollWait(rawEpfd, rawEvents.address(), READY, 0);
+            for (int i = 0; i < n; i++) {
+                sum += (int) rawEvents.getLong(i * RAW_EVENT_SIZE + RAW_DATA_OFFSET);
+            }
+            return n;
+        }
         return selector.selectNow(handler);
+    }
+
+    // struct epoll_event: packed on x86-64 (12 bytes, data at 4), 8-byte aligned elsewhere (16, data at 8).
+    private static final boolean PACKED = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
+    private static final int RAW_EVENT_SIZE = PACKED ? 12 : 16;
+    private static final int RAW_DATA_OFFSET = PACKED ? 4 : 8;
+
+    /** Closes the raw epoll instance and its event array; the base closes the rest. */
+    @TearDown(Level.Trial)
+    public void closeRaw() {
+        if (rawEvents != null) {
+            Native.closeQuietly(rawEpfd);
+            rawEvents.free();
+            pairs.close();
+        }
     }
 }
