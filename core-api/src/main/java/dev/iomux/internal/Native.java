@@ -38,11 +38,10 @@ public final class Native {
      * {@code __pthread_disable_asynccancel}, which was 4.9% of all samples of the epoll scaling benchmark
      * at N = 100 (docs/PERFORMANCE.md). A single-threaded C program skips them, and so does
      * {@code syscall(2)}, which is not a cancellation point. The JVM never cancels threads with
-     * {@code pthread_cancel}, so nothing is lost. Only on x86-64, whose system call numbers are in
-     * {@link #SYS_READ} and below and tested here; elsewhere, or with {@code -Diomux.libcWrappers=true},
-     * libc's wrappers are called. select stays with libc: its five arguments after the
-     * number would make six, which jnr-ffi passes wrongly ({@link LibC}), and its wrapper's cost is once
-     * per wait, not per event.
+     * {@code pthread_cancel}, so nothing is lost. Only on x86-64, whose system call numbers follow
+     * (checked against libc by NativeSyscallsTest); elsewhere, or with {@code -Diomux.libcWrappers=true},
+     * libc's wrappers are called. select stays with libc: its five arguments after the number would make
+     * six, which jnr-ffi passes wrongly ({@link LibC}), and its wrapper costs once per wait, not per event.
      */
     static final boolean DIRECT_SYSCALLS;
 

@@ -14,6 +14,16 @@ import static dev.iomux.Events.WRITE;
  * <p>Internal, for the poll and epoll backends.
  */
 public final class PollBits {
+    /** POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP and POLLNVAL: the bits {@link #LOW_BITS} decodes. */
+    private static final int LOW_MASK = 0x3f;
+    private static final int[] LOW_BITS = new int[LOW_MASK + 1];
+
+    static {
+        for (int revents = 0; revents <= LOW_MASK; revents++) {
+            LOW_BITS[revents] = decodeLowBits(revents);
+        }
+    }
+
     private PollBits() {
     }
 
@@ -55,16 +65,6 @@ public final class PollBits {
             ready |= READ | READ_HANGUP;
         }
         return ready;
-    }
-
-    /** POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP and POLLNVAL: the bits {@link #LOW_BITS} decodes. */
-    private static final int LOW_MASK = 0x3f;
-    private static final int[] LOW_BITS = new int[LOW_MASK + 1];
-
-    static {
-        for (int revents = 0; revents <= LOW_MASK; revents++) {
-            LOW_BITS[revents] = decodeLowBits(revents);
-        }
     }
 
     private static int decodeLowBits(int revents) {
