@@ -29,31 +29,39 @@ import dev.iomux.io.Sockets;
  * missing {@code Host}), 431 for a request head over {@code --max-head} bytes, 405 for methods other than
  * GET and HEAD, 501 for {@code Transfer-Encoding}. After an error or {@code Connection: close} it
  * shuts down its side and reads until the client closes (at most two seconds), so the client is not
- * reset before it has read the answer.
+ * reset before it has read the answer. A connection that moves no byte either way for
+ * {@code --idle-timeout} seconds is closed (RFC 9112 section 9.8: a server may close an idle connection
+ * at any time), so that idle keep-alive clients cannot hold the server's descriptors forever.
  */
 final class HttpHello {
     static final String USAGE = """
             usage: iomux http-hello [--backend select|poll|epoll] [--host 127.0.0.1] [--port 8787]
-                                    [--max-head 8192] [--verbose]
+                                    [--max-head 8192] [--idle-timeout 60] [--verbose]
               A minimal HTTP/1.1 server: keep-alive, pipelining, 400 for garbage. Try: curl 127.0.0.1:8787
-              --max-head: the largest request head (request line and headers) accepted, in bytes.""";
+              --max-head: the largest request head (request line and headers) accepted, in bytes.
+              --idle-timeout: seconds without a byte either way after which a connection is closed.""";
 
     private static final System.Logger LOG = System.getLogger(HttpHello.class.getName());
     private static final int OUT_SIZE = 64 * 1024;
     private static final int MAX_BODY = 1 << 20;
     private static final long LINGER_NANOS = Duration.ofSeconds(2).toNanos();
+    /** How often the deadlines (lingering, idle) are checked: they are seconds long, a sweep costs O(open). */
+    private static final long SWEEP_NANOS = Duration.ofMillis(250).toNanos();
 
     private final EventLoop loop;
     private final int maxHead;
+    private final long idleNanos;
     private final byte[] hello;
     private final byte[] okKeepAlive;
     private final byte[] okHttp10KeepAlive;
     private final byte[] okClose;
-    private final Set<Connection> lingering = new HashSet<>();
+    private final Set<Connection> open = new HashSet<>();
+    private long nextSweep;
 
-    private HttpHello(EventLoop loop, int maxHead) {
+    private HttpHello(EventLoop loop, int maxHead, int idleSeconds) {
         this.loop = loop;
         this.maxHead = maxHead;
+        this.idleNanos = Duration.ofSeconds(idleSeconds).toNanos();
         this.hello = ("hello from iomux http-hello on " + loop.selector().backend() + "\n").getBytes(StandardCharsets.US_ASCII);
         this.okKeepAlive = head(200, hello.length, true, false);
         this.okHttp10KeepAlive = head(200, hello.length, true, true);
@@ -72,26 +80,42 @@ final class HttpHello {
 
     /** The subcommand; see {@link Command#run}. */
     static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        Options options = Options.parse("http-hello", args, Set.of("host", "port", "max-head"), Set.of()).noPositional();
+        Options options = Options.parse("http-hello", args, Set.of("host", "port", "max-head", "idle-timeout"),
+                Set.of()).noPositional();
         int maxHead = options.integer("max-head", 8192, 64, 1 << 20);
+        int idleSeconds = options.integer("idle-timeout", 60, 1, 86_400);
         EventLoop loop = EventLoop.open("http-hello", options, 8787);
-        HttpHello server = new HttpHello(loop, maxHead);
-        loop.every(Duration.ofSeconds(1), server::closeLingering);
+        HttpHello server = new HttpHello(loop, maxHead, idleSeconds);
+        loop.every(Duration.ofSeconds(1), server::sweep);
         return loop.run(Events.READ, (key, events) -> {
             for (int conn; (conn = loop.accept()) >= 0; ) {
-                loop.register(conn, Events.READ, server.new Connection());
+                Connection c = server.new Connection(conn);
+                if (loop.register(conn, Events.READ, c)) { // else closed already: nothing to time out
+                    server.open.add(c);
+                }
             }
         }, out);
     }
 
-    private void closeLingering() {
+    /** Closes connections past their linger deadline or idle too long. Runs after every select. */
+    private void sweep() {
         long now = System.nanoTime();
-        lingering.removeIf(c -> {
-            boolean overdue = now - c.lingerDeadline > 0;
-            if (overdue) {
+        if (now - nextSweep < 0) {
+            return;
+        }
+        nextSweep = now + SWEEP_NANOS;
+        open.removeIf(c -> {
+            boolean lingeredOut = c.lingerDeadline != 0 && now - c.lingerDeadline > 0;
+            boolean idle = now - c.lastActive > idleNanos;
+            if (lingeredOut || idle) {
+                if (idle && !lingeredOut) {
+                    LOG.log(System.Logger.Level.DEBUG, () -> "fd " + c.fd + ": idle for "
+                            + Duration.ofNanos(idleNanos).toSeconds() + " s, closed");
+                }
                 loop.close(c.fd);
+                return true;
             }
-            return overdue;
+            return false;
         });
     }
 
@@ -182,19 +206,23 @@ final class HttpHello {
     private final class Connection implements EventLoop.Handler {
         private final ByteBuffer in = ByteBuffer.allocateDirect(maxHead); // write mode: data is [0, position)
         private final ByteBuffer out = ByteBuffer.allocateDirect(OUT_SIZE); // the same
-        private int fd = -1;
+        private final int fd;
         private long bodyToSkip;
         private boolean peerDone;    // the client sent end of stream
         private boolean answering = true; // false once the last response is queued
-        private long lingerDeadline;
+        private long lingerDeadline; // 0 until the connection lingers
+        private long lastActive = System.nanoTime(); // the last byte read or written
+
+        Connection(int fd) {
+            this.fd = fd;
+        }
 
         @Override
         public void ready(SelectorKey key, int events) throws IOException {
-            fd = key.fd();
             try {
                 serve(key, events);
             } catch (IOException reset) {
-                lingering.remove(this); // the loop closes it now; its number may be reused at once
+                open.remove(this); // the loop closes it now; its number may be reused at once
                 throw reset;
             }
         }
@@ -203,13 +231,18 @@ final class HttpHello {
             if (Events.any(events, Events.READ) && in.hasRemaining() && !peerDone) {
                 int n = Descriptors.read(fd, in);
                 peerDone = n == 0;
+                if (n > 0) {
+                    lastActive = System.nanoTime();
+                }
             }
             boolean outWasFull;
             do {
                 outWasFull = answering && answer();
                 if (out.position() > 0) {
                     out.flip();
-                    Descriptors.write(fd, out);
+                    if (Descriptors.write(fd, out) > 0) {
+                        lastActive = System.nanoTime();
+                    }
                     out.compact();
                 }
             } while (outWasFull && out.position() == 0);
@@ -218,14 +251,13 @@ final class HttpHello {
             }
             if (out.position() == 0 && (peerDone || (!answering && lingerDeadline == 0))) {
                 if (peerDone) {
-                    lingering.remove(this);
+                    open.remove(this);
                     loop.close(fd);
                     return;
                 }
                 // Everything answered: FIN, then read until the client closes (or the deadline).
                 Sockets.shutdownOutput(fd);
                 lingerDeadline = System.nanoTime() + LINGER_NANOS;
-                lingering.add(this);
             }
             int wanted = (in.hasRemaining() && !peerDone ? Events.READ : 0) | (out.position() > 0 ? Events.WRITE : 0);
             if (wanted != key.interest()) {

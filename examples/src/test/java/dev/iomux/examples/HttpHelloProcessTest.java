@@ -131,6 +131,38 @@ class HttpHelloProcessTest {
         }
     }
 
+    /**
+     * An idle keep-alive connection is closed after --idle-timeout; one that keeps talking is not, and a
+     * connection that never sends anything is closed too (it would hold a descriptor forever otherwise).
+     */
+    @Test
+    void idleConnectionsAreClosedAfterTheIdleTimeoutAndBusyOnesAreNot() throws Exception {
+        try (CliProcess server = CliProcess.start("http-hello", "--port", "0", "--idle-timeout", "2")) {
+            InetSocketAddress address = server.awaitListening();
+            try (Socket idle = connect(address); Socket silent = connect(address); Socket busy = connect(address)) {
+                InputStream idleIn = new BufferedInputStream(idle.getInputStream());
+                InputStream busyIn = new BufferedInputStream(busy.getInputStream());
+                send(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertThat(read(idleIn, false).status()).isEqualTo(200);
+                // The busy client makes a request every 200 ms for 3 s, past the 2 s timeout; its gaps are
+                // 1.8 s short of it, room for a stalled machine.
+                for (int i = 0; i < 15; i++) {
+                    send(busy, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                    assertThat(read(busyIn, false).status()).as("busy request %d", i).isEqualTo(200);
+                    Thread.sleep(200);
+                }
+                // By now both others are past their timeout; the server closes them (EOF, bounded wait).
+                idle.setSoTimeout(10_000);
+                silent.setSoTimeout(10_000);
+                assertThat(idleIn.read()).as("idle keep-alive connection closed").isEqualTo(-1);
+                assertThat(silent.getInputStream().read()).as("silent connection closed").isEqualTo(-1);
+                send(busy, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertThat(read(busyIn, false).status()).as("the busy connection is still served").isEqualTo(200);
+            }
+            assertThat(server.terminate()).isEqualTo(143);
+        }
+    }
+
     /** Sends a request on a new connection; reads one response and then end of stream. */
     private static Response answerThenEnd(InetSocketAddress address, String request) throws IOException {
         try (Socket s = connect(address)) {
