@@ -23,6 +23,8 @@ abstract class BackendState {
     public void close() {
         if (selector != null) {
             selector.close();
+        }
+        if (pairs != null) {
             pairs.close();
         }
         if (nio != null) {

@@ -126,13 +126,12 @@ public class SelectReadyBench extends BackendState {
     private static final int RAW_EVENT_SIZE = PACKED ? 12 : 16;
     private static final int RAW_DATA_OFFSET = PACKED ? 4 : 8;
 
-    /** Closes the raw epoll instance and its event array; the base closes the rest. */
+    /** Closes the raw epoll instance and its event array; the base closes the pairs. */
     @TearDown(Level.Trial)
     public void closeRaw() {
         if (rawEvents != null) {
             Native.closeQuietly(rawEpfd);
             rawEvents.free();
-            pairs.close();
         }
     }
 }
