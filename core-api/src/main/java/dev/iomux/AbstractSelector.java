@@ -34,7 +34,7 @@ import dev.iomux.internal.NativeBuffer;
  *
  * <p>It holds the descriptor-to-key table, checks every argument, rolls a registration back when the
  * kernel refuses it, runs the timeout and EINTR-retry loop, owns the closed state and the coalesced
- * wake-up (an eventfd), emulates {@link Events#ONESHOT} where the kernel does not do it, and delivers
+ * wake-up (a pipe, {@link Waker}), emulates {@link Events#ONESHOT} where the kernel does not do it, and delivers
  * ready keys. Its public methods are final. A backend fills in the hooks below and is a few hundred
  * lines; the contract of each hook is on the hook.
  *
@@ -56,6 +56,13 @@ public abstract class AbstractSelector implements Selector {
     /** What {@link #implSelect} returns when a signal interrupted the wait (EINTR). */
     protected static final int INTERRUPTED = -1;
 
+    /**
+     * What {@link #implSelect} returns when its native sets changed under the call and it should be made
+     * again, with the time left, after {@link #implPrepare} (call {@link #requestPrepare()} first). Unlike
+     * {@link #INTERRUPTED}, a zero timeout is retried too.
+     */
+    protected static final int RETRY = -2;
+
     /** Timeouts this long or longer (about 146 years) are treated as no timeout. */
     private static final long FOREVER_NANOS = Long.MAX_VALUE / 2;
 
@@ -63,16 +70,11 @@ public abstract class AbstractSelector implements Selector {
     private final Capabilities capabilities;
     private final ReentrantLock stateLock = new ReentrantLock();
     private final ReentrantLock selectLock = new ReentrantLock();
+    private final ReentrantLock kernelLock = new ReentrantLock();
     private final FdTable<SelectorKey> table = new FdTable<>();
     private final KeysView keysView = new KeysView();
 
-    // The wake-up: one eventfd, written at most once until a select drains it (coalescing).
-    private final Object wakeLock = new Object();
-    private final int wakeFd;
-    private final NativeBuffer wakeBuf;
-    private boolean wakePending;     // wakeLock: the eventfd's counter is not zero
-    private boolean userWakeup;      // wakeLock: wakeup() was called, not just an internal signal
-    private boolean wakeFdClosed;    // wakeLock
+    private final Waker waker;
     private volatile boolean prepareRequested = true;
 
     private volatile boolean closed;
@@ -88,26 +90,17 @@ public abstract class AbstractSelector implements Selector {
     private boolean wokenUp;
 
     /**
-     * Creates the base: opens the wake-up eventfd. A backend constructor that fails after this must call
+     * Creates the base: opens the wake-up pipe. A backend constructor that fails after this must call
      * {@link #close()}, and {@link #implClose()} must cope with a half-built backend.
      *
      * @param backend      the backend's name, used in messages
      * @param capabilities what the backend supports; {@link #register} enforces it
-     * @throws IOException if the eventfd cannot be created
+     * @throws IOException if the pipe cannot be created
      */
     protected AbstractSelector(String backend, Capabilities capabilities) throws IOException {
         this.backend = backend;
         this.capabilities = capabilities;
-        this.wakeFd = Native.check(C.eventfd(0, Linux.EFD_NONBLOCK | Linux.EFD_CLOEXEC), "eventfd");
-        NativeBuffer buf = null;
-        try {
-            buf = NativeBuffer.allocate(8);
-        } finally {
-            if (buf == null) {
-                Native.closeQuietly(wakeFd);
-            }
-        }
-        this.wakeBuf = buf;
+        this.waker = new Waker(backend + " selector");
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -166,7 +159,8 @@ public abstract class AbstractSelector implements Selector {
      *
      * @param timeoutNanos negative: no timeout; zero: do not wait; positive: wait at most this long,
      *                     rounded up to the call's unit ({@link #toMillisCeil})
-     * @return the count of native results to hand to {@link #implCollect}, or {@link #INTERRUPTED}
+     * @return the count of native results to hand to {@link #implCollect}, {@link #INTERRUPTED} or
+     *         {@link #RETRY}
      * @throws IOException if the call fails with anything but EINTR
      */
     protected abstract int implSelect(long timeoutNanos) throws IOException;
@@ -190,9 +184,9 @@ public abstract class AbstractSelector implements Selector {
     // For backends
     // ------------------------------------------------------------------------------------------------
 
-    /** @return the wake-up eventfd, which the backend watches for reading */
+    /** @return the read end of the wake-up pipe, which the backend watches for reading */
     protected final int wakeupFd() {
-        return wakeFd;
+        return waker.fd();
     }
 
     /**
@@ -201,15 +195,8 @@ public abstract class AbstractSelector implements Selector {
      * ({@link #wakeupIfSelecting()}) lets the wait go on. State lock held.
      */
     protected final void wakeupFdReady() {
-        synchronized (wakeLock) {
-            if (!wakeFdClosed) {
-                Native.read(wakeFd, wakeBuf.address(), 8); // EAGAIN (already drained) is fine
-            }
-            wakePending = false;
-            if (userWakeup) {
-                userWakeup = false;
-                wokenUp = true;
-            }
+        if (waker.drain()) {
+            wokenUp = true;
         }
     }
 
@@ -302,6 +289,13 @@ public abstract class AbstractSelector implements Selector {
         Thread t = selectingThread;
         if (t != null && t != Thread.currentThread()) {
             signal(false);
+        }
+    }
+
+    /** Signals the waker; a broken one (its descriptors closed behind its back) is reported. */
+    private void signal(boolean user) {
+        if (!waker.signal(user) && waker.misuse() != null) {
+            throw new IllegalStateException(waker.misuse());
         }
     }
 
@@ -405,7 +399,7 @@ public abstract class AbstractSelector implements Selector {
 
     /**
      * Returns whether a descriptor is one of the backend's own (epoll: its epoll instance), which register
-     * refuses, as it refuses the base's wake-up eventfd: watching them would break the selector.
+     * refuses, as it refuses the base's wake-up pipe: watching them would break the selector.
      *
      * @param fd a descriptor
      * @return true if it belongs to this selector
@@ -438,8 +432,9 @@ public abstract class AbstractSelector implements Selector {
             ensureOpen("register fd " + fd);
             SelectorKey existing = table.get(fd);
             if (existing != null) {
+                // The message never runs user code: no attachment toString().
                 throw new IllegalStateException("fd " + fd + " is already registered with this " + backend
-                        + " selector as " + existing + ": use modify() to change it");
+                        + " selector (events " + Events.toString(existing.events()) + "): use modify() to change it");
             }
             Registration registration = new Registration(newId());
             SelectorKey key = new SelectorKey(this, registration, fd, events, attachment);
@@ -579,11 +574,11 @@ public abstract class AbstractSelector implements Selector {
         if (fd > capabilities.maxFd()) {
             throw new IllegalArgumentException(fdLimitMessage(fd));
         }
-        if (fd == wakeFd || isOwnDescriptor(fd)) {
+        if (waker.owns(fd) || isOwnDescriptor(fd)) {
             // A stale number, most likely: the caller's descriptor was closed and this selector's took its
             // number. Watching it would swallow wake-ups, and unregistering it would stop them for good.
             throw new IllegalArgumentException("fd " + fd + " belongs to this " + backend + " selector itself "
-                    + "(its " + (fd == wakeFd ? "wake-up eventfd" : "kernel object") + "): it cannot be registered; "
+                    + "(its " + (waker.owns(fd) ? "wake-up pipe" : "kernel object") + "): it cannot be registered; "
                     + "is the number stale, from a descriptor closed earlier?");
         }
     }
@@ -696,19 +691,14 @@ public abstract class AbstractSelector implements Selector {
             long deadline = timeout > 0 ? System.nanoTime() + timeout : 0;
             long wait = timeout;
             for (;;) {
-                prepare();
-                int n = implSelect(wait);
-                if (closed) {
-                    throw closedException("select");
-                }
-                if (n != INTERRUPTED) {
-                    gather(n);
+                int n = waitInKernel(wait);
+                if (n >= 0) {
                     if (batchSize > 0 || wokenUp || timeout == 0) {
                         break;
                     }
                     // Nothing for the caller (parked or stale events, or a kernel that returned a little
                     // early): wait out the rest, the contract is "at least the timeout" (TIMEOUT-POSITIVE).
-                } else if (timeout == 0) {
+                } else if (n == INTERRUPTED && timeout == 0) {
                     break;
                 }
                 if (timeout > 0) {
@@ -724,6 +714,44 @@ public abstract class AbstractSelector implements Selector {
         }
     }
 
+    /**
+     * One wait, with the kernel lock held from preparing the native sets to collecting their results:
+     * {@link #close()} frees native memory only under that lock, and never waits for a handler, which
+     * runs after it is released.
+     *
+     * @return what {@link #implSelect} returned; the batch is gathered unless it was interrupted
+     */
+    private int waitInKernel(long wait) throws IOException {
+        kernelLock.lock();
+        try {
+            // Checked under the lock, after the previous batch drained the waker: a close() whose wake-up
+            // signal was coalesced into one already pending (a register's) is seen here, not missed.
+            if (closed) {
+                throw closedException("select");
+            }
+            if (waker.isBroken()) {
+                throw new IllegalStateException(waker.misuse());
+            }
+            prepare();
+            int n = implSelect(wait);
+            if (closed) {
+                throw closedException("select");
+            }
+            if (n >= 0) {
+                gather(n);
+                if (waker.isBroken()) {
+                    throw new IllegalStateException(waker.misuse());
+                }
+            }
+            return n;
+        } finally {
+            if (closed) {
+                releaseIfClosed(); // a close() that could not wake us (broken waker) left this to us
+            }
+            kernelLock.unlock();
+        }
+    }
+
     private void beginSelect() {
         if (selectLock.isHeldByCurrentThread()) {
             throw new IllegalStateException("select called from inside a ReadyHandler of the same "
@@ -731,7 +759,7 @@ public abstract class AbstractSelector implements Selector {
         }
         if (!selectLock.tryLock()) {
             if (closed) {
-                throw closedException("select"); // close() holds the lock while it releases everything
+                throw closedException("select");
             }
             Thread t = selectingThread;
             throw new IllegalStateException("the " + backend + " selector is already selecting in thread "
@@ -739,11 +767,10 @@ public abstract class AbstractSelector implements Selector {
                     + ": one thread selects at a time (API-THREADS)");
         }
         if (closed) {
-            try {
-                releaseIfClosed();
-            } finally {
-                selectLock.unlock();
-            }
+            Arrays.fill(batchKeys, null); // left over from a handler that threw before the close
+            batchSize = 0;
+            batchPos = 0;
+            selectLock.unlock();
             throw closedException("select");
         }
         selectingThread = Thread.currentThread();
@@ -751,11 +778,7 @@ public abstract class AbstractSelector implements Selector {
 
     private void endSelect() {
         selectingThread = null;
-        try {
-            releaseIfClosed();
-        } finally {
-            selectLock.unlock();
-        }
+        selectLock.unlock();
     }
 
     private void prepare() {
@@ -834,52 +857,48 @@ public abstract class AbstractSelector implements Selector {
         signal(true);
     }
 
-    /**
-     * Makes the eventfd readable, once until a select drains it (coalescing: one write per sleep).
-     *
-     * @param user true for {@link #wakeup()}, which returns the select to its caller; false for the base's
-     *             own signals (a change to apply, close), after which the select decides for itself
-     */
-    private void signal(boolean user) {
-        synchronized (wakeLock) {
-            if (wakeFdClosed) {
-                return;
-            }
-            userWakeup |= user;
-            if (!wakePending) {
-                wakeBuf.putLong(0, 1);
-                // eventfd(2): a write fails with EAGAIN only if the counter would overflow, which one
-                // write per drain cannot reach.
-                Native.write(wakeFd, wakeBuf.address(), 8);
-                wakePending = true;
-            }
-        }
-    }
-
     @Override
     public final void close() {
         stateLock.lock();
         try {
-            if (closed) {
-                return;
-            }
-            closed = true;
+            closed = true; // every close() goes on to wait for the release, not only the first (CLOSE-TWICE)
         } finally {
             stateLock.unlock();
         }
-        if (selectLock.isHeldByCurrentThread()) {
-            return; // closed from a ReadyHandler: the select releases everything on its way out
+        waker.signal(false); // a select in progress sees 'closed' when it wakes (CLOSE-WAKES)
+        // Wait for the selecting thread to leave the kernel, not for its handlers: a handler may itself be
+        // closing another selector whose handler closes this one.
+        if (!waker.isBroken()) {
+            kernelLock.lock();
+        } else if (!tryKernelLock()) {
+            throw new IllegalStateException(waker.misuse() + ". A select blocked in thread '"
+                    + threadName() + "' cannot be woken; the selector's memory is released when it returns");
         }
-        signal(false); // a select in progress sees 'closed' when it wakes (CLOSE-WAKES)
-        selectLock.lock(); // and close waits for it to leave the kernel before freeing anything
         try {
             releaseIfClosed();
         } finally {
-            selectLock.unlock();
+            kernelLock.unlock();
+        }
+        if (waker.isBroken()) {
+            throw new IllegalStateException(waker.misuse() + ". The selector is closed");
         }
     }
 
-    /** Frees everything once closed. Select lock held, so the kernel is done with our memory. */
+    private boolean tryKernelLock() {
+        try {
+            return kernelLock.tryLock(200, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private String threadName() {
+        Thread t = selectingThread;
+        return t == null ? "(none)" : t.getName();
+    }
+
+    /** Frees everything once closed. Kernel lock held, so the kernel is done with our memory. */
     private void releaseIfClosed() {
         if (!closed) {
             return;
@@ -894,17 +913,10 @@ public abstract class AbstractSelector implements Selector {
                 key.registration.registered = false;
             }
             table.clear();
-            Arrays.fill(batchKeys, null);
-            batchSize = 0;
-            batchPos = 0;
             try {
                 implClose();
             } finally {
-                synchronized (wakeLock) {
-                    wakeFdClosed = true;
-                    Native.closeQuietly(wakeFd);
-                    wakeBuf.free();
-                }
+                waker.close();
             }
         } finally {
             stateLock.unlock();

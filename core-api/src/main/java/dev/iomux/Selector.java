@@ -193,14 +193,29 @@ public interface Selector extends AutoCloseable {
     /**
      * Makes a blocked select return at once, or, if none is in progress, the next one. Calls coalesce:
      * many wakeups before a select returns cost one write to the wake-up descriptor.
+     *
+     * @throws IllegalStateException if the selector's own wake-up descriptors were closed behind its back
+     *                               (a stale double close in the program): nothing is written to a
+     *                               descriptor the selector no longer owns
      */
     void wakeup();
 
     /**
      * Closes the selector: a select blocked in another thread returns and fails as closed, keys become
      * invalid, and every descriptor and all native memory of the selector are released before close
-     * returns, once no thread is in the kernel with them. Called from a {@link ReadyHandler}, the release
-     * waits until the select returns. Registered descriptors are not closed. Closing twice is harmless.
+     * returns. Registered descriptors are not closed.
+     *
+     * <p>close waits for a selecting thread to leave the kernel (it wakes it to do so), never for a
+     * {@link ReadyHandler} to return: called from a handler, of this selector or of another one, it releases
+     * at once, and the select that runs the handler delivers nothing more and returns; called while another
+     * thread's handler runs, it does not wait for that handler. So event loops whose handlers close each
+     * other's selectors do not deadlock. Every call returns only after the release, also a second one
+     * racing the first; closing again later is harmless.
+     *
+     * @throws IllegalStateException if the selector's own wake-up descriptors were closed behind its back
+     *                               (a stale double close in the program); everything still its own is
+     *                               released, and a select it could not wake releases the rest when it
+     *                               returns
      */
     @Override
     void close();

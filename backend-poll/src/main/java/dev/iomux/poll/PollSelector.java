@@ -13,7 +13,7 @@ import dev.iomux.internal.Native;
 import dev.iomux.internal.PollBits;
 
 /**
- * Poll-based selector: a pollfd array in native memory, the wake-up eventfd in slot 0, each key's slot
+ * Poll-based selector: a pollfd array in native memory, the wake-up pipe's read end in slot 0, each key's slot
  * index kept in the key and removal by swap-with-last, as the JDK's {@code PollSelectorImpl}.
  *
  * <p>The kernel reads the array when poll(2) starts and writes {@code revents} back, by index, when it

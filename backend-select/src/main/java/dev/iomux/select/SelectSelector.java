@@ -57,7 +57,7 @@ final class SelectSelector extends AbstractSelector {
         super("select", CAPABILITIES);
         try {
             if (wakeupFd() >= FdSet.BITS) {
-                throw new IOException("cannot open a select selector: its wake-up eventfd got fd " + wakeupFd()
+                throw new IOException("cannot open a select selector: its wake-up pipe got fd " + wakeupFd()
                         + ", which does not fit in an fd_set (FD_SETSIZE " + FdSet.BITS + "); with this many "
                         + "descriptors open, use backend-poll or backend-epoll");
             }
@@ -156,11 +156,19 @@ final class SelectSelector extends AbstractSelector {
             if (errno == Linux.EINTR) {
                 return INTERRUPTED;
             }
-            if (errno != Linux.EBADF || !findClosed()) {
+            if (errno != Linux.EBADF) {
                 throw new NativeIOException("select(nfds=" + nfds + ")", errno, null);
             }
-            // The sets are left as they were on error (linux-readiness-observed.md, Rule 14), minus the
-            // closed descriptors now: ask again without waiting, the closed ones are news enough.
+            if (!findClosed()) {
+                // EBADF, yet every descriptor in the sets is open: one was closed and its number reused
+                // between implPrepare's copy and the call, the order unregister-close-open on another
+                // thread. The masters no longer hold it: copy them again and wait again.
+                requestPrepare();
+                return RETRY;
+            }
+            // The sets are left as they were on error (select(2): "the file descriptor sets are
+            // unmodified"), minus the closed descriptors now: ask again without waiting, the closed ones
+            // are news enough.
             ebadfRetries++;
             n = select(0);
         }

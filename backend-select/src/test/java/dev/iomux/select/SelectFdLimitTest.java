@@ -115,7 +115,7 @@ class SelectFdLimitTest {
     }
 
     /**
-     * SELECT-FDSETSIZE applies to the selector's own wake-up eventfd too: with every descriptor below 1024
+     * SELECT-FDSETSIZE applies to the selector's own wake-up pipe too: with every descriptor below 1024
      * in use, opening a select selector fails with an IOException naming FD_SETSIZE and the backends that
      * have no such limit, and leaks neither the eventfd nor native memory.
      */
@@ -148,7 +148,7 @@ class SelectFdLimitTest {
                         assertThat(Integer.parseInt(m.group(1))).isGreaterThanOrEqualTo(1024);
                     });
             assertThat(LeakCheck.leaked(before, LeakCheck.openDescriptors()))
-                    .as("the failed open closed its eventfd").isEmpty();
+                    .as("the failed open closed its pipe").isEmpty();
             assertThat(NativeBuffer.liveBlocks()).as("the failed open freed its native memory").isEqualTo(blocks);
 
             // It is about the number: free one low descriptor and the selector opens, and works.

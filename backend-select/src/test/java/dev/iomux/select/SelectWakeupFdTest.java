@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The selector's own wake-up eventfd lives in readMaster. A caller holding a stale descriptor number can
+ * The read end of the selector's own wake-up pipe lives in readMaster. A caller holding a stale descriptor number can
  * try to register it by mistake (it is open and below 1024): register refuses it, and the wake-up
  * (WAKEUP) keeps working.
  */
@@ -29,12 +29,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SelectWakeupFdTest {
 
+    /** The read end of the wake-up pipe: pipe2(2) takes the lower free number for it. */
     private static int wakeupFdOf(Map<Integer, String> before) throws IOException {
         Map<Integer, String> added = LeakCheck.leaked(before, LeakCheck.openDescriptors());
-        List<Integer> eventfds = added.entrySet().stream().filter(e -> e.getValue().contains("eventfd"))
-                .map(Map.Entry::getKey).toList();
-        assertThat(eventfds).as("the selector opened one eventfd: %s", added).hasSize(1);
-        return eventfds.get(0);
+        List<Integer> pipes = added.entrySet().stream().filter(e -> e.getValue().startsWith("pipe:"))
+                .map(Map.Entry::getKey).sorted().toList();
+        assertThat(pipes).as("the selector opened one pipe: %s", added).hasSize(2);
+        return pipes.get(0);
     }
 
     // WAKEUP: after a register + unregister of the wake-up fd's number, wakeup still returns a blocked

@@ -141,6 +141,26 @@ public final class Native {
     }
 
     /**
+     * fstat(2) through {@code syscall(2)}: glibc before 2.33 has no {@code fstat} symbol (only
+     * {@code __fxstat}). Only {@code st_dev} and {@code st_ino} are read by callers, at offsets 0 and 8 on
+     * every supported CPU (x86-64's {@code struct stat} and the generic one of AArch64 and RISC-V).
+     *
+     * @param fd   the descriptor
+     * @param stat the address of at least {@link #STAT_SIZE} bytes
+     * @return 0, or -1
+     */
+    public static int fstat(int fd, long stat) {
+        return (int) C.syscall(SYS_FSTAT, fd, stat, 0, 0);
+    }
+
+    /** Bytes of a {@code struct stat} on the supported CPUs (144 on x86-64, 128 on the generic ABI). */
+    public static final int STAT_SIZE = 144;
+
+    /** fstat's number: arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h. */
+    private static final long SYS_FSTAT =
+            Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64 ? 5 : 80;
+
+    /**
      * Returns the errno saved by the last {@code @SaveError} call on this thread. Read it right after the
      * failing call: the next saving call overwrites it.
      *

@@ -386,9 +386,9 @@ final class MisuseCases {
                     int fd = c.subject(c.ownDescriptor("eventpoll"));
                     return () -> c.sel.register(fd, READ);
                 }));
-        m.add(refused("M48", "the selector's own wake-up eventfd", ALL, IllegalArgumentException.class,
-                "belongs to this {backend} selector itself (its wake-up eventfd)", true, c -> {
-                    int fd = c.subject(c.ownDescriptor("eventfd"));
+        m.add(refused("M48", "the selector's own wake-up pipe", ALL, IllegalArgumentException.class,
+                "belongs to this {backend} selector itself (its wake-up pipe)", true, c -> {
+                    int fd = c.subject(c.ownDescriptor("pipe:"));
                     return () -> c.sel.register(fd, READ);
                 }));
         m.add(accepted("M49", "an fd closed behind the selector's back", ALL,

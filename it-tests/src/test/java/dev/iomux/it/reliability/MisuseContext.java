@@ -20,7 +20,7 @@ final class MisuseContext implements AutoCloseable {
     static final int NO_FD = Integer.MIN_VALUE;
     /** The descriptor the misuse is about, for the check that the message names it. */
     int fd = NO_FD;
-    /** The selector's own descriptors (its wake-up eventfd, epoll's instance), number to target. */
+    /** The selector's own descriptors (its wake-up pipe, epoll's instance), number to target. */
     private final Map<Integer, String> own;
     private final List<Check> afterwards = new ArrayList<>();
     private final List<Check> cleanups = new ArrayList<>();
@@ -56,7 +56,7 @@ final class MisuseContext implements AutoCloseable {
 
     /**
      * Returns the number of one of the selector's own descriptors, found by what /proc/self/fd says it
-     * points to: "anon_inode:[eventfd]" (the wake-up) or "anon_inode:[eventpoll]" (epoll's instance).
+     * points to: "pipe:" (the wake-up pipe, read end first) or "anon_inode:[eventpoll]" (epoll's instance).
      */
     int ownDescriptor(String kind) {
         return own.entrySet().stream().filter(e -> e.getValue().contains(kind)).map(Map.Entry::getKey)
