@@ -115,6 +115,23 @@ public abstract class SelectorContract {
         assertThat(sel.key(p[0])).isSameAs(first);
     }
 
+    /** The duplicate's message ran the existing attachment's toString(): its exception, or its 4 MiB. */
+    @Test
+    public void aDuplicateRegisterRunsNoUserCodeInItsMessage() throws IOException {
+        int[] p = fds.pipe();
+        Object hostile = new Object() {
+            @Override
+            public String toString() {
+                throw new ArithmeticException("toString must not be called");
+            }
+        };
+        sel.register(p[0], READ, hostile);
+        assertThatThrownBy(() -> sel.register(p[0], WRITE, "second")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("fd " + p[0]).hasMessageContaining("already registered")
+                .hasMessageContaining("READ").satisfies(e -> assertThat(e.getMessage().length()).isLessThan(300));
+        assertThat(sel.key(p[0]).attachment()).isSameAs(hostile);
+    }
+
     @Test
     public void registerRefusesAClosedFdOnEveryBackendAndLeavesNoKey() throws IOException {
         int[] p = fds.pipe();
