@@ -50,7 +50,7 @@ final class PollSelector extends AbstractSelector {
     private static final int MIN_BITSET_WORDS = 16;          // descriptors 0..1023
 
     private PollFdArray fds;
-    private int[] fdBySlot;                                   // the descriptor of each slot, or HOLE
+    private int[] fdBySlot;                                  // the descriptor of each slot, or HOLE
     private int used;                                        // slots in use, slot 0 included
     private long[] pendingBits = new long[MIN_BITSET_WORDS]; // by descriptor: recorded in pendingFds
     private int[] pendingFds = new int[INITIAL_LIST];        // descriptors whose entry must be brought up to date
