@@ -11,8 +11,8 @@ import dev.iomux.internal.NativeBuffer;
  * struct pollfd { int fd; short events; short revents; };   // 8 bytes on every Linux ABI
  * </pre>
  *
- * <p>It grows by doubling; growing copies the entries into a new block, so it may only happen while no
- * poll(2) call is using the array.
+ * <p>It grows by doubling and can be shrunk; either copies the entries into a new block, so it may only
+ * happen while no poll(2) call is using the array.
  */
 final class PollFdArray {
     static final int SIZE = 8;
@@ -66,12 +66,30 @@ final class PollFdArray {
         if (needed <= capacity) {
             return;
         }
-        int grown = Math.max(needed, capacity * 2);
-        NativeBuffer bigger = NativeBuffer.allocate(Math.multiplyExact(grown, SIZE));
-        bigger.copyFrom(memory, 0, 0, used * SIZE);
+        reallocate(Math.max(needed, capacity * 2), used);
+    }
+
+    /**
+     * Gives memory back: moves the first {@code used} entries into a block of {@code smaller} entries.
+     *
+     * @throws IllegalArgumentException unless {@code used <= smaller <= capacity()}
+     */
+    void shrink(int smaller, int used) {
+        if (smaller < used || smaller > capacity) {
+            throw new IllegalArgumentException("cannot shrink a pollfd array of " + capacity + " entries, "
+                    + used + " in use, to " + smaller);
+        }
+        if (smaller < capacity) {
+            reallocate(smaller, used);
+        }
+    }
+
+    private void reallocate(int newCapacity, int used) {
+        NativeBuffer block = NativeBuffer.allocate(Math.multiplyExact(newCapacity, SIZE));
+        block.copyFrom(memory, 0, 0, used * SIZE);
         memory.free();
-        memory = bigger;
-        capacity = grown;
+        memory = block;
+        capacity = newCapacity;
     }
 
     void free() {

@@ -139,6 +139,45 @@ class PollFdArrayTest {
     }
 
     @Test
+    void shrinkKeepsTheUsedEntriesAndFreesTheOldBlock() throws IOException {
+        long blocks = NativeBuffer.liveBlocks();
+        PollFdArray a = new PollFdArray(2);
+        try (Fds fds = new Fds()) {
+            int[] p = fds.pipe();
+            a.ensureCapacity(40, 0);
+            a.set(0, p[0], Linux.POLLIN);
+            a.set(1, p[1], Linux.POLLOUT);
+            a.set(30, 77, Linux.POLLIN);
+            long address = a.address();
+
+            a.shrink(40, 2);
+            assertThat(a.capacity()).as("to its own size: unchanged").isEqualTo(40);
+            assertThat(a.address()).isEqualTo(address);
+
+            a.shrink(4, 2);
+            assertThat(a.capacity()).isEqualTo(4);
+            assertThat(a.address()).isNotEqualTo(address);
+            assertThat(NativeBuffer.liveBlocks()).as("the old block is freed").isEqualTo(blocks + 1);
+            assertThat(a.fd(0)).isEqualTo(p[0]);
+            assertThat(a.fd(1)).isEqualTo(p[1]);
+            assertThat(a.fd(2)).as("entries past 'used' are not copied").isZero();
+            assertThatThrownBy(() -> a.fd(4)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThat(C.poll(a.address(), 2, 0)).as("the kernel reads the moved entries").isEqualTo(1);
+            assertThat(a.revents(1)).isEqualTo(Linux.POLLOUT);
+
+            assertThatThrownBy(() -> a.shrink(1, 2)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("cannot shrink a pollfd array of 4 entries, 2 in use, to 1");
+            assertThatThrownBy(() -> a.shrink(8, 2)).as("growing is ensureCapacity's")
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThat(a.capacity()).isEqualTo(4);
+            assertThat(NativeBuffer.liveBlocks()).isEqualTo(blocks + 1);
+        } finally {
+            a.free();
+        }
+        assertThat(NativeBuffer.liveBlocks()).isEqualTo(blocks);
+    }
+
+    @Test
     void anIndexOutOfRangeThrowsInsteadOfTouchingForeignMemory() {
         PollFdArray a = new PollFdArray(4);
         try {

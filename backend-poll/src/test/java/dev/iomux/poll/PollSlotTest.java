@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.iomux.Events;
 import dev.iomux.Ready;
@@ -89,6 +91,69 @@ class PollSlotTest {
         }
     }
 
+    /**
+     * Unregister and register again from another thread while the selecting thread is in poll(2) or just
+     * out of it: the old slot becomes a hole at once, and what poll reported for it must not be taken for
+     * the new registration of the same descriptor number (implCollect asserts that a slot's key owns the
+     * slot; surefire runs with assertions on). Rule API-THREADS, REPORT-AFTER-UNREGISTER.
+     */
+    @Test
+    void unregisterAndRegisterAgainWhileAnotherThreadSelects() throws Exception {
+        try (Fds fds = new Fds(); PollSelector sel = open()) {
+            int[] p = fds.pipe();
+            int[] q = fds.pipe();
+            Fds.write(p[1], 1); // p[0] stays readable: every poll returns at once with it
+            sel.register(q[0], READ, "idle");
+            sel.register(p[0], READ, -1);
+            sel.register(q[1], WRITE, "q");
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            long[] selects = new long[1];
+            Thread selecting = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        for (Ready r : sel.select(Duration.ofMillis(100))) {
+                            if (r.fd() == p[0]) {
+                                assertThat(r.events()).isEqualTo(READ);
+                                assertThat(r.attachment()).isInstanceOf(Integer.class);
+                            } else {
+                                assertThat(r.fd()).isEqualTo(q[1]);
+                                assertThat(r.events()).isEqualTo(WRITE);
+                            }
+                        }
+                        selects[0]++;
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "poll-slot-selecting");
+            selecting.start();
+            int rounds = 0;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            while (System.nanoTime() < end && failure.get() == null) {
+                sel.unregister(p[0]);
+                sel.register(p[0], READ, rounds);
+                if (rounds % 3 == 0) { // moves p[0]'s slot by swap-with-last now and then
+                    sel.unregister(q[0]);
+                    sel.register(q[0], READ, "idle");
+                }
+                rounds++;
+            }
+            stop.set(true);
+            sel.wakeup();
+            selecting.join(TimeUnit.SECONDS.toMillis(10));
+            assertThat(selecting.isAlive()).as("selecting thread stopped").isFalse();
+            if (failure.get() != null) {
+                fail("selecting thread failed after " + rounds + " rounds, " + selects[0] + " selects",
+                        failure.get());
+            }
+            System.out.printf("PollSlotTest: %d unregister and register rounds against %d selects%n", rounds,
+                    selects[0]);
+            assertThat(sel.selectNow()).extracting(Ready::attachment).containsExactlyInAnyOrder(rounds - 1, "q");
+            sel.checkSlots();
+        }
+    }
+
     private static Set<Integer> reportedIndexes(List<Ready> got, Map<Integer, Integer> indexOfFd) {
         Set<Integer> out = new HashSet<>();
         for (Ready r : got) {
@@ -131,10 +196,12 @@ class PollSlotTest {
         final End[] ends;                  // 2 per pipe: read end, write end
         final int[] queued;                // unread bytes per pipe
         final Deque<String> trail = new ArrayDeque<>();
+        final boolean bursts;
         int step;
         int names;
 
-        Run(long master, int sequence, long seed, PollSelector sel, int[][] pipes) {
+        Run(long master, int sequence, long seed, PollSelector sel, int[][] pipes, boolean bursts) {
+            this.bursts = bursts;
             this.master = master;
             this.sequence = sequence;
             this.seed = seed;
@@ -203,7 +270,30 @@ class PollSlotTest {
             e.attachment = null;
         }
 
+        /**
+         * Several unregisters in one interval, some ends registered again at once: holes anywhere in the
+         * array, the last slots included, and descriptor numbers back in the table before their old slots
+         * are removed.
+         */
+        void burst() throws IOException {
+            int n = 1 + rnd.nextInt(12);
+            log("burst of " + n);
+            for (int k = 0; k < n; k++) {
+                End e = ends[rnd.nextInt(ends.length)];
+                if (e.events != 0) {
+                    unregister(e);
+                    if (rnd.nextInt(3) == 0) {
+                        register(e);
+                    }
+                }
+            }
+        }
+
         void randomOperation() throws IOException {
+            if (bursts && rnd.nextInt(8) == 0) {
+                burst();
+                return;
+            }
             int pipe = rnd.nextInt(pipes.length);
             End e = ends[2 * pipe + rnd.nextInt(2)];
             int r = rnd.nextInt(100);
@@ -245,6 +335,11 @@ class PollSlotTest {
         /** selectNow, compared with the model; fired ONESHOT keys are disarmed in the model. */
         void check() throws IOException {
             List<Ready> got = sel.selectNow();
+            try {
+                sel.checkSlots();
+            } catch (IllegalStateException e) {
+                fail("slots after the select: %s; %s", e.getMessage(), where());
+            }
             Map<Integer, Ready> byFd = new HashMap<>();
             for (Ready r : got) {
                 if (byFd.put(r.fd(), r) != null) {
@@ -281,8 +376,23 @@ class PollSlotTest {
 
     @Test
     void randomRegistrationsWritesAndDrainsAgreeWithAModel() throws IOException {
+        runSequences("PollSlotTest", SEQUENCES, 3, false);
+    }
+
+    /**
+     * Many changes between two selects (up to 30 operations, bursts of unregisters among them): several
+     * holes removed by one prepare step, at the end of the array and before it, in any order, and
+     * descriptors unregistered and registered again while their old slots wait for removal.
+     */
+    @Test
+    void manyChangesBetweenSelectsIncludingBurstsOfUnregistersAgreeWithAModel() throws IOException {
+        runSequences("PollSlotTest bursts", SEQUENCES / 8, 30, true);
+    }
+
+    private static void runSequences(String name, int sequences, int maxOpsBetweenSelects, boolean bursts)
+            throws IOException {
         long master = Long.getLong(SEED_PROPERTY, System.nanoTime());
-        System.out.printf("PollSlotTest master seed %d (replay: -D%s=%d)%n", master, SEED_PROPERTY, master);
+        System.out.printf("%s master seed %d (replay: -D%s=%d)%n", name, master, SEED_PROPERTY, master);
         SplittableRandom seeds = new SplittableRandom(master);
         int mostRegistered = 0;
         long start = System.nanoTime();
@@ -291,13 +401,13 @@ class PollSlotTest {
             for (int i = 0; i < PIPES; i++) {
                 pipes[i] = fds.pipe();
             }
-            for (int sequence = 0; sequence < SEQUENCES; sequence++) {
+            for (int sequence = 0; sequence < sequences; sequence++) {
                 long seed = seeds.nextLong();
                 for (int[] p : pipes) {
                     Fds.drain(p[0]);
                 }
                 try (PollSelector sel = open()) {
-                    Run run = new Run(master, sequence, seed, sel, pipes);
+                    Run run = new Run(master, sequence, seed, sel, pipes, bursts);
                     // Start from a random density of registrations: up to all 80 ends, past the 63 free
                     // slots of the initial array, so that the first select of such a sequence grows it.
                     double density = run.rnd.nextDouble();
@@ -317,7 +427,7 @@ class PollSlotTest {
                     mostRegistered = Math.max(mostRegistered, run.registered());
                     run.check();
                     for (run.step = 1; run.step <= STEPS; run.step++) {
-                        int ops = 1 + run.rnd.nextInt(3); // several changes between two selects too
+                        int ops = 1 + run.rnd.nextInt(maxOpsBetweenSelects); // several changes between two selects
                         for (int op = 0; op < ops; op++) {
                             run.randomOperation();
                         }
@@ -327,8 +437,8 @@ class PollSlotTest {
                 }
             }
         }
-        System.out.printf("PollSlotTest: %d sequences of %d steps in %d ms, at most %d keys registered%n",
-                SEQUENCES, STEPS, (System.nanoTime() - start) / 1_000_000, mostRegistered);
+        System.out.printf("%s: %d sequences of %d steps in %d ms, at most %d keys registered%n",
+                name, sequences, STEPS, (System.nanoTime() - start) / 1_000_000, mostRegistered);
         assertThat(mostRegistered).as("some sequence grew past the initial %d slots (master seed %d)",
                 INITIAL_SLOTS, master).isGreaterThanOrEqualTo(INITIAL_SLOTS);
     }
