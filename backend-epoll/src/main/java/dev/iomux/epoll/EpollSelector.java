@@ -64,8 +64,10 @@ final class EpollSelector extends AbstractSelector {
     private final long[] failedDelAt = new long[FAILED_DELS_REMEMBERED];
     private int failedDelNext;
 
-    // Counters for tests: system calls made, so that "one epoll_ctl per interest change" can be checked.
+    // Counters for tests: system calls made, so that "one epoll_ctl per interest change" can be checked;
+    // events dropped as stale, and rebuilds, so that races can be told from orphans.
     long ctlCalls;
+    long staleEvents;
     long rebuilds;
 
     EpollSelector(int maxEvents) throws IOException {
@@ -163,6 +165,7 @@ final class EpollSelector extends AbstractSelector {
                 // Not a current registration, or a parked one, which was deleted from the kernel: a
                 // leftover, or an orphan. A DEL that succeeded before this wait began leaves nothing to
                 // report, and one that failed is remembered; so without a race it is an orphan.
+                staleEvents++;
                 orphan |= !raced || failedBefore(id, removalsAtWait);
                 continue;
             }

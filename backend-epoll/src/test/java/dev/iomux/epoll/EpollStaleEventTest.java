@@ -191,10 +191,11 @@ class EpollStaleEventTest {
     }
 
     /** What a race did. */
-    record Race(long calls, long selects, long delivered, long rebuilds) {
+    record Race(long calls, long selects, long delivered, long stale, long rebuilds) {
         void print(String what) {
             System.out.printf("stale-event race on epoll (%s): %,d calls in %d ms from another thread, %,d selects "
-                    + "(%,d keys delivered), %d rebuilds%n", what, calls, CHURN_MILLIS, selects, delivered, rebuilds);
+                    + "(%,d keys delivered, %,d stale events dropped), %d rebuilds%n",
+                    what, calls, CHURN_MILLIS, selects, delivered, stale, rebuilds);
         }
     }
 
@@ -229,7 +230,7 @@ class EpollStaleEventTest {
             stop.set(true);
             churn.get(10, TimeUnit.SECONDS);
         }
-        return new Race(calls.get(), selects, delivered[0], sel.rebuilds);
+        return new Race(calls.get(), selects, delivered[0], sel.staleEvents, sel.rebuilds);
     }
 
     /**
