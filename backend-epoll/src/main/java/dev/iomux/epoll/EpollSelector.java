@@ -4,6 +4,7 @@ import static dev.iomux.internal.Native.C;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.EnumSet;
 
 import dev.iomux.AbstractSelector;
@@ -23,6 +24,14 @@ import dev.iomux.internal.PollBits;
  * <p>Each registration carries {@code (id << 32) | fd} in {@code epoll_event.data}, so an event that was
  * already fetched for a key unregistered (or unregistered and registered again) since is recognised as
  * stale and dropped (REPORT-AFTER-UNREGISTER, libuv's uv__platform_invalidate_fd).
+ *
+ * <p>Stale events have two sources. Most are leftovers: another thread removed the registration after
+ * epoll_wait had fetched its event, an ordinary race that ends with that one wait. The other is an orphan:
+ * a descriptor closed without unregister while a dup keeps its file open (epoll(7) Q6, rule CLOSE-DUP), so
+ * the kernel keeps the registration, and EPOLL_CTL_DEL, which goes by number, can no longer reach it; it
+ * fires for good. Only orphans are a reason to rebuild the epoll instance, so a stale event counts toward
+ * one only when it cannot be a leftover: no registration was removed while its wait ran, or its
+ * registration's DEL failed before that wait began.
  */
 final class EpollSelector extends AbstractSelector {
     static final Capabilities CAPABILITIES =
@@ -31,17 +40,34 @@ final class EpollSelector extends AbstractSelector {
     /** {@link #slot} of a key the kernel watches; a parked key is taken out of the kernel (slot -1). */
     private static final int IN_KERNEL = 1;
     private static final int DETACHED = -1;
-    /** Waits in a row that returned only stale events before the epoll instance is rebuilt. */
-    private static final int STALE_WAITS_BEFORE_REBUILD = 3;
+    /** Waits in a row that reported an orphaned registration before the epoll instance is rebuilt. */
+    private static final int ORPHAN_WAITS_BEFORE_REBUILD = 3;
+    /**
+     * Failed DELs remembered, the most recent ones. An orphan forgotten here is still recognised by any
+     * wait that no removal raced; the memory is for orphans that fire while other threads keep removing.
+     */
+    private static final int FAILED_DELS_REMEMBERED = 32;
 
     private final EpollEventArray.Layout layout = EpollEventArray.Layout.running();
     private volatile int epfd = -1; // volatile: register's own-descriptor check reads it without the lock
     private EpollEventArray ready;
     private EpollEventArray ctlEvent;
-    private int staleWaits;
+    private int orphanWaits;
 
-    // Counters for tests: system calls made, so that "one epoll_ctl per interest change" can be checked.
+    // Registrations removed (EPOLL_CTL_DEL tried), counted once the call has returned. Written under the
+    // state lock by any thread, read by implSelect without it.
+    private volatile long removals;
+    private long removalsAtWait; // selecting thread: removals as the current wait began
+    // The registrations whose DEL failed (EBADF, ENOENT), each with removals just after the failure; a
+    // ring, 0 is an empty slot (ids are never 0). Cleared by a rebuild, which leaves no orphan behind.
+    private final int[] failedDelIds = new int[FAILED_DELS_REMEMBERED];
+    private final long[] failedDelAt = new long[FAILED_DELS_REMEMBERED];
+    private int failedDelNext;
+
+    // Counters for tests: system calls made, so that "one epoll_ctl per interest change" can be checked;
+    // events dropped as stale, and rebuilds, so that races can be told from orphans.
     long ctlCalls;
+    long staleEvents;
     long rebuilds;
 
     EpollSelector(int maxEvents) throws IOException {
@@ -83,14 +109,23 @@ final class EpollSelector extends AbstractSelector {
         }
         setSlot(key, DETACHED);
         ctlCalls++;
-        if (C.epoll_ctl(epfd, Linux.EPOLL_CTL_DEL, key.fd(), 0) < 0) {
-            int errno = Native.errno();
+        int rc = C.epoll_ctl(epfd, Linux.EPOLL_CTL_DEL, key.fd(), 0);
+        int errno = rc < 0 ? Native.errno() : 0;
+        // Counted after the call: a wait that began after this count began after the DEL (implCollect).
+        long removed = removals + 1;
+        removals = removed;
+        if (rc < 0) {
             // EBADF: the fd was closed since it was registered; ENOENT: closed and its number reused by a
             // file we never added. Unregister must work in both cases (CPython test_unregister_after_fd_close).
             if (errno != Linux.EBADF && errno != Linux.ENOENT) {
                 throw new UncheckedIOException(new NativeIOException(
                         "epoll_ctl(DEL, fd=" + key.fd() + ")", errno, null));
             }
+            // Either the file is gone, and the kernel dropped the registration with it, or a dup keeps the
+            // file open and the registration fires on, out of our reach (epoll(7) Q6).
+            failedDelIds[failedDelNext] = registrationId(key);
+            failedDelAt[failedDelNext] = removed;
+            failedDelNext = (failedDelNext + 1) % FAILED_DELS_REMEMBERED;
         }
     }
 
@@ -106,13 +141,16 @@ final class EpollSelector extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
+        removalsAtWait = removals;
         int n = Native.epollWait(epfd, ready.address(0), ready.capacity(), toMillisCeil(timeoutNanos));
         return waitResult(n, "epoll_wait", "epfd", epfd);
     }
 
     @Override
     protected void implCollect(int count) {
-        int stale = 0;
+        // Did another thread remove a registration while this wait ran? Then its events may be leftovers.
+        boolean raced = removals != removalsAtWait;
+        boolean orphan = false;
         for (int i = 0; i < count; i++) {
             long data = ready.data(i);
             int id = (int) (data >>> 32);
@@ -122,23 +160,32 @@ final class EpollSelector extends AbstractSelector {
                 continue;
             }
             SelectorKey key = keyOf(fd);
-            if (key == null || registrationId(key) != id) {
-                stale++;
-                continue;
-            }
-            if (!isArmed(key) && (key.events() & Events.ONESHOT) == 0) {
-                // A parked key was deleted from the kernel, so this report comes from a registration the
-                // DEL could not reach: the fd was closed while a dup of it lives on (epoll(7) Q6).
-                stale++;
+            if (key == null || registrationId(key) != id
+                    || !isArmed(key) && (key.events() & Events.ONESHOT) == 0) {
+                // Not a current registration, or a parked one, which was deleted from the kernel: a
+                // leftover, or an orphan. A DEL that succeeded before this wait began leaves nothing to
+                // report, and one that failed is remembered; so without a race it is an orphan.
+                staleEvents++;
+                orphan |= !raced || failedBefore(id, removalsAtWait);
                 continue;
             }
             collect(key, PollBits.toEvents(ready.events(i)));
         }
-        staleWaits = stale == count ? staleWaits + 1 : 0;
-        if (staleWaits >= STALE_WAITS_BEFORE_REBUILD) {
-            staleWaits = 0;
+        orphanWaits = orphan ? orphanWaits + 1 : 0;
+        if (orphanWaits >= ORPHAN_WAITS_BEFORE_REBUILD) {
+            orphanWaits = 0;
             rebuild();
         }
+    }
+
+    /** @return whether the DEL of registration {@code id} failed before {@code removals} reached {@code at} */
+    private boolean failedBefore(int id, long at) {
+        for (int i = 0; i < FAILED_DELS_REMEMBERED; i++) {
+            if (failedDelIds[i] == id && failedDelAt[i] <= at) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -180,6 +227,7 @@ final class EpollSelector extends AbstractSelector {
         }
         Native.closeQuietly(epfd);
         epfd = fresh;
+        Arrays.fill(failedDelIds, 0); // nothing in the fresh instance is out of reach
         rebuilds++;
     }
 
