@@ -27,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.iomux.internal.FdTable;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 
 /**
  * The shared base of every backend: what select, poll and epoll have in common, written once.

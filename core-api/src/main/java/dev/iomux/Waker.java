@@ -6,7 +6,7 @@ import java.io.IOException;
 
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 
 /**
  * A selector's wake-up: a non-blocking pipe whose read end the backend watches, written at most once

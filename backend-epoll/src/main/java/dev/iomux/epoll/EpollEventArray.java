@@ -2,7 +2,7 @@ package dev.iomux.epoll;
 
 import java.util.Objects;
 
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import jnr.ffi.Platform;
 
 /**

@@ -11,7 +11,7 @@ import java.util.List;
 import com.kenai.jffi.MemoryIO;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
 import jnr.ffi.Platform;

@@ -2,7 +2,7 @@ package dev.iomux.poll;
 
 import java.util.Objects;
 
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 
 /**
  * An array of {@code struct pollfd} in native memory, read and written in one place.

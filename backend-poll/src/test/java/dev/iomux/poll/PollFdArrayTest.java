@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 import dev.iomux.internal.Linux;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.Test;

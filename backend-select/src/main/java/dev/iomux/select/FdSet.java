@@ -1,7 +1,7 @@
 package dev.iomux.select;
 
 import dev.iomux.internal.Linux;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 
 /**
  * One {@code fd_set} in native memory: FD_SETSIZE (1024) bits as 16 native {@code long} words, bit

@@ -13,7 +13,7 @@ import dev.iomux.NativeIOException;
 import dev.iomux.SelectorKey;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 
 /**
  * Select-based selector: three master fd_sets kept up to date by register, modify and unregister, copied

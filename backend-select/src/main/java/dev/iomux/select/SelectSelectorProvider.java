@@ -7,7 +7,7 @@ import java.io.IOException;
 import dev.iomux.AbstractSelectorProvider;
 import dev.iomux.Selector;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 
 /**
  * The select(2) backend: descriptors 0..1023 only (FD_SETSIZE), {@code PRIORITY} through exceptfds,

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.AfterEach;

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.io.Descriptors;
 import dev.iomux.testing.Expect;
 import dev.iomux.testing.Fds;

@@ -12,7 +12,7 @@ import jnr.ffi.types.ssize_t;
  *
  * <p>Internal: backends and the native socket helpers use it; users should not.
  *
- * <p>Pointers are passed as {@code @intptr_t long} addresses of memory we own ({@link NativeBuffer},
+ * <p>Pointers are passed as {@code @intptr_t long} addresses of memory we own ({@link dev.iomux.spi.NativeBuffer},
  * or a direct {@link java.nio.ByteBuffer}), which keeps jnr-ffi from marshalling anything (a direct
  * address costs 35-60 ns less per call than a {@code Struct[]} or heap array, build-proto.md Q5).
  *

@@ -14,7 +14,7 @@ import dev.iomux.NativeIOException;
 import dev.iomux.internal.IoBuffers;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 
 /**
  * Raw file descriptors: pipes, eventfds, files, reading and writing, and the descriptor table.

@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
 import dev.iomux.NativeIOException;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 
 /**
  * Native stream sockets, TCP over IPv4 and IPv6 and Unix domain, at the level of the system calls.

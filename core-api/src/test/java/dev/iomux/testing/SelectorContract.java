@@ -339,7 +339,7 @@ public abstract class SelectorContract {
     @Test
     public void closeReleasesDescriptorsAndNativeMemory() throws IOException {
         Map<Integer, String> before = LeakCheck.openDescriptors();
-        long blocks = dev.iomux.internal.NativeBuffer.liveBlocks();
+        long blocks = dev.iomux.spi.NativeBuffer.liveBlocks();
         List<Selector> many = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             many.add(open());
@@ -349,7 +349,7 @@ public abstract class SelectorContract {
             s.close();
         }
         assertThat(LeakCheck.leaked(before, LeakCheck.openDescriptors())).isEmpty();
-        assertThat(dev.iomux.internal.NativeBuffer.liveBlocks()).isEqualTo(blocks);
+        assertThat(dev.iomux.spi.NativeBuffer.liveBlocks()).isEqualTo(blocks);
     }
 
     // --- API-KEYS ----------------------------------------------------------------------------------

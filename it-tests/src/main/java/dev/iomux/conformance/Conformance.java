@@ -16,7 +16,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 import dev.iomux.SelectorProvider;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.DynamicNode;
 

@@ -26,7 +26,7 @@ import dev.iomux.Selectors;
 import dev.iomux.bench.Scaling;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.io.Descriptors;
 import jnr.ffi.Platform;
 

@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 
 import dev.iomux.Selectors;
 import dev.iomux.examples.EchoServerAccess;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.io.Descriptors;
 import dev.iomux.io.Sockets;
 import dev.iomux.testing.Async;

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import dev.iomux.NativeIOException;
 import dev.iomux.Selector;
 import dev.iomux.Selectors;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.io.Descriptors;
 import dev.iomux.io.Sockets;
 import dev.iomux.testing.Async;

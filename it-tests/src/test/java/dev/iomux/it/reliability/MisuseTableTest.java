@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 
 import dev.iomux.Events;
 import dev.iomux.SelectorKey;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.testing.Expect;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.AfterAll;

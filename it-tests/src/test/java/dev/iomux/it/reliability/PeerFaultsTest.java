@@ -25,7 +25,7 @@ import dev.iomux.Selector;
 import dev.iomux.Selectors;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.io.Descriptors;
 import dev.iomux.io.Sockets;
 import dev.iomux.testing.Async;

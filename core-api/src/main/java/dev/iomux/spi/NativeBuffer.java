@@ -1,4 +1,4 @@
-package dev.iomux.internal;
+package dev.iomux.spi;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,7 +10,7 @@ import com.kenai.jffi.MemoryIO;
 /**
  * A block of native memory that iomux owns: allocated zeroed, freed explicitly, and counted.
  *
- * <p>Internal. Every read and write goes through a direct {@link ByteBuffer} over the block, so an
+ * <p>Every read and write goes through a direct {@link ByteBuffer} over the block, so an
  * offset outside it throws {@link IndexOutOfBoundsException} instead of touching memory we do not own;
  * the JIT compiles those accesses to plain loads and stores. After {@link #free()} the view is replaced
  * by an empty one, so a stray access fails the same way instead of reading freed memory.
