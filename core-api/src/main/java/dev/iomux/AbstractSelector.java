@@ -65,6 +65,7 @@ public abstract class AbstractSelector implements Selector {
     private final ReentrantLock selectLock = new ReentrantLock();
     private final FdTable<SelectorKey> table = new FdTable<>();
     private final KeysView keysView = new KeysView();
+    private final KernelWait kernelWait = new KernelWait(); // select lock: a virtual thread's waits
 
     // The wake-up: one eventfd, written at most once until a select drains it (coalescing).
     private final Object wakeLock = new Object();
@@ -697,7 +698,7 @@ public abstract class AbstractSelector implements Selector {
             long wait = timeout;
             for (;;) {
                 prepare();
-                int n = implSelect(wait);
+                int n = kernelWait.run(this, wait); // implSelect, off the carrier in a virtual thread
                 if (closed) {
                     throw closedException("select");
                 }
