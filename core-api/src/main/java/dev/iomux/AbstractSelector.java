@@ -73,6 +73,7 @@ public abstract class AbstractSelector implements Selector {
     private final ReentrantLock kernelLock = new ReentrantLock();
     private final FdTable<SelectorKey> table = new FdTable<>();
     private final KeysView keysView = new KeysView();
+    private final KernelWait kernelWait = new KernelWait(); // select lock: a virtual thread's waits
 
     private final Waker waker;
     private volatile boolean prepareRequested = true;
@@ -155,7 +156,8 @@ public abstract class AbstractSelector implements Selector {
     }
 
     /**
-     * Waits for readiness. Selecting thread; the state lock is <em>not</em> held.
+     * Waits for readiness. Selecting thread, or a platform thread standing in for a selecting virtual
+     * thread (so keep nothing in thread-locals); the state lock is <em>not</em> held.
      *
      * @param timeoutNanos negative: no timeout; zero: do not wait; positive: wait at most this long,
      *                     rounded up to the call's unit ({@link #toMillisCeil})
@@ -733,7 +735,7 @@ public abstract class AbstractSelector implements Selector {
                 throw new IllegalStateException(waker.misuse());
             }
             prepare();
-            int n = implSelect(wait);
+            int n = kernelWait.run(this, wait); // implSelect, off the carrier in a virtual thread
             if (closed) {
                 throw closedException("select");
             }

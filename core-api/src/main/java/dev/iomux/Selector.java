@@ -36,6 +36,14 @@ import java.util.concurrent.TimeUnit;
  * selector, which applies it and goes on waiting). A key unregistered by the selecting thread (in a
  * {@link ReadyHandler}) is not delivered afterwards, even from the current batch; an unregister from
  * another thread can race with a delivery of that key already under way.
+ * {@link Thread#interrupt()} does not end a select on any thread (use {@link #wakeup()}); the interrupt
+ * status is kept.
+ *
+ * <p>A select may run in a virtual thread (JDK 21 and later) without holding its carrier while it waits,
+ * so other virtual threads run meanwhile, even on a single carrier, and can wake or close it: what is
+ * ready at once is fetched inline, as on a platform thread; a wait that blocks runs on a platform thread
+ * of a shared pool of daemon threads ({@code iomux-kernel-wait-N}, ended after 30 s idle) while the
+ * virtual thread parks until that wait is over. Platform threads wait inline, as always.
  *
  * <h2>Errors</h2>
  * Bad arguments throw {@link IllegalArgumentException}; a registration in the wrong state (a duplicate,
