@@ -31,7 +31,7 @@ import dev.iomux.Ready;
 import dev.iomux.Selector;
 import dev.iomux.SelectorClosedException;
 import dev.iomux.Selectors;
-import dev.iomux.internal.NativeBuffer;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.io.Descriptors;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.Test;
