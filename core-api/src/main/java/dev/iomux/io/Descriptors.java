@@ -157,7 +157,7 @@ public final class Descriptors {
      * @throws NativeIOException on a failure other than EAGAIN, e.g. ECONNRESET
      */
     public static int read(int fd, ByteBuffer dst) throws NativeIOException {
-        return transferIn(fd, dst, -1);
+        return transferIn(fd, dst, false, 0);
     }
 
     /**
@@ -185,7 +185,7 @@ public final class Descriptors {
      * @throws NativeIOException on a failure other than EAGAIN, e.g. EPIPE
      */
     public static int write(int fd, ByteBuffer src) throws NativeIOException {
-        return transferOut(fd, src, -1);
+        return transferOut(fd, src, false, 0);
     }
 
     /**
@@ -256,8 +256,8 @@ public final class Descriptors {
         }
     }
 
-    // recvFlags < 0 means read(2); otherwise recv(2) with those flags. Shared with Sockets.
-    static int transferIn(int fd, ByteBuffer dst, int recvFlags) throws NativeIOException {
+    // read(2), or recv(2) with flags already checked by Sockets. Shared with Sockets.
+    static int transferIn(int fd, ByteBuffer dst, boolean recv, int recvFlags) throws NativeIOException {
         if (dst.isReadOnly()) {
             throw new ReadOnlyBufferException();
         }
@@ -270,10 +270,10 @@ public final class Descriptors {
         long addr = IoBuffers.address(target);
         long n;
         do {
-            n = recvFlags < 0 ? Native.read(fd, addr, len) : C.recv(fd, addr, len, recvFlags);
+            n = recv ? C.recv(fd, addr, len, recvFlags) : Native.read(fd, addr, len);
         } while (n < 0 && Native.errno() == Linux.EINTR);
         if (n < 0) {
-            return wouldBlockOrThrow(recvFlags < 0 ? "read" : "recv", fd);
+            return wouldBlockOrThrow(recv ? "recv" : "read", fd);
         }
         int count = (int) n;
         if (target != dst) {
@@ -284,8 +284,8 @@ public final class Descriptors {
         return count;
     }
 
-    // sendFlags < 0 means write(2); otherwise send(2) with those flags. Shared with Sockets.
-    static int transferOut(int fd, ByteBuffer src, int sendFlags) throws NativeIOException {
+    // write(2), or send(2) with flags already checked by Sockets. Shared with Sockets.
+    static int transferOut(int fd, ByteBuffer src, boolean send, int sendFlags) throws NativeIOException {
         int have = src.remaining();
         if (have == 0) {
             return 0;
@@ -300,10 +300,10 @@ public final class Descriptors {
         long addr = IoBuffers.address(from);
         long n;
         do {
-            n = sendFlags < 0 ? Native.write(fd, addr, len) : C.send(fd, addr, len, sendFlags);
+            n = send ? C.send(fd, addr, len, sendFlags) : Native.write(fd, addr, len);
         } while (n < 0 && Native.errno() == Linux.EINTR);
         if (n < 0) {
-            return wouldBlockOrThrow(sendFlags < 0 ? "write" : "send", fd);
+            return wouldBlockOrThrow(send ? "send" : "write", fd);
         }
         src.position(src.position() + (int) n);
         return (int) n;
