@@ -3,6 +3,7 @@ package dev.iomux.io;
 import static dev.iomux.internal.Native.C;
 
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.nio.file.Files;
@@ -257,7 +258,7 @@ public final class Descriptors {
     }
 
     // read(2), or recv(2) with flags already checked by Sockets. Shared with Sockets.
-    static int transferIn(int fd, ByteBuffer dst, boolean recv, int recvFlags) throws NativeIOException {
+    static int transferIn(int fd, ByteBuffer dst, boolean recv, int flags) throws NativeIOException {
         if (dst.isReadOnly()) {
             throw new ReadOnlyBufferException();
         }
@@ -265,52 +266,89 @@ public final class Descriptors {
         if (want == 0) {
             return 0;
         }
-        ByteBuffer target = dst.isDirect() ? dst : IoBuffers.scratch();
-        int len = Math.min(want, target.remaining());
-        long addr = IoBuffers.address(target);
         long n;
-        do {
-            n = recv ? C.recv(fd, addr, len, recvFlags) : Native.read(fd, addr, len);
-        } while (n < 0 && Native.errno() == Linux.EINTR);
-        if (n < 0) {
-            return wouldBlockOrThrow(recv ? "recv" : "read", fd);
-        }
-        int count = (int) n;
-        if (target != dst) {
-            dst.put(target.limit(count));
+        if (dst.isDirect()) {
+            n = in(fd, IoBuffers.address(dst), want, recv, flags);
+            Reference.reachabilityFence(dst); // its memory is freed once it is unreachable
         } else {
-            dst.position(dst.position() + count);
+            int len = Math.min(want, IoBuffers.SCRATCH_SIZE);
+            IoBuffers.Scratch scratch = IoBuffers.takeScratch(len);
+            try {
+                n = in(fd, scratch.address(), len, recv, flags);
+                if (n > 0) {
+                    dst.put(dst.position(), scratch.buffer((int) n), 0, (int) n);
+                }
+            } finally {
+                IoBuffers.release(scratch);
+            }
         }
-        return count;
+        if (n < 0) {
+            return wouldBlockOrThrow(recv ? "recv" : "read", fd, (int) -n);
+        }
+        dst.position(dst.position() + (int) n);
+        return (int) n;
     }
 
     // write(2), or send(2) with flags already checked by Sockets. Shared with Sockets.
-    static int transferOut(int fd, ByteBuffer src, boolean send, int sendFlags) throws NativeIOException {
+    static int transferOut(int fd, ByteBuffer src, boolean send, int flags) throws NativeIOException {
         int have = src.remaining();
         if (have == 0) {
             return 0;
         }
-        ByteBuffer from = src;
-        int len = have;
-        if (!src.isDirect()) {
-            from = IoBuffers.scratch();
-            len = Math.min(have, from.capacity());
-            from.put(src.duplicate().limit(src.position() + len)).flip();
-        }
-        long addr = IoBuffers.address(from);
         long n;
-        do {
-            n = send ? C.send(fd, addr, len, sendFlags) : Native.write(fd, addr, len);
-        } while (n < 0 && Native.errno() == Linux.EINTR);
+        if (src.isDirect()) {
+            n = out(fd, IoBuffers.address(src), have, send, flags);
+            Reference.reachabilityFence(src);
+        } else {
+            int len = Math.min(have, IoBuffers.SCRATCH_SIZE);
+            IoBuffers.Scratch scratch = IoBuffers.takeScratch(len);
+            try {
+                scratch.buffer(len).put(0, src, src.position(), len);
+                n = out(fd, scratch.address(), len, send, flags);
+            } finally {
+                IoBuffers.release(scratch);
+            }
+        }
         if (n < 0) {
-            return wouldBlockOrThrow(send ? "send" : "write", fd);
+            return wouldBlockOrThrow(send ? "send" : "write", fd, (int) -n);
         }
         src.position(src.position() + (int) n);
         return (int) n;
     }
 
+    /** read(2) or recv(2) at an address, EINTR retried: the count, or minus the errno. */
+    private static long in(int fd, long address, int len, boolean recv, int flags) {
+        for (;;) {
+            long n = recv ? C.recv(fd, address, len, flags) : Native.read(fd, address, len);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = Native.errno();
+            if (errno != Linux.EINTR) {
+                return -errno;
+            }
+        }
+    }
+
+    /** write(2) or send(2) from an address, EINTR retried: the count, or minus the errno. */
+    private static long out(int fd, long address, int len, boolean send, int flags) {
+        for (;;) {
+            long n = send ? C.send(fd, address, len, flags) : Native.write(fd, address, len);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = Native.errno();
+            if (errno != Linux.EINTR) {
+                return -errno;
+            }
+        }
+    }
+
     static int wouldBlockOrThrow(String call, int fd) throws NativeIOException {
-        int errno = Native.errno();
+        return wouldBlockOrThrow(call, fd, Native.errno());
+    }
+
+    static int wouldBlockOrThrow(String call, int fd, int errno) throws NativeIOException {
         if (errno == Linux.EAGAIN) {
             return WOULD_BLOCK;
         }
