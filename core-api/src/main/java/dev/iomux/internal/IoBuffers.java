@@ -14,7 +14,9 @@ import com.kenai.jffi.MemoryIO;
 /**
  * Turns {@link ByteBuffer}s into addresses for read, write, recv and send.
  *
- * <p>Internal. A direct buffer is passed in place, at its position. A heap buffer cannot be: the garbage
+ * <p>Internal. A direct buffer is passed in place, at its position: on JDK 22 and later as a memory
+ * segment through {@link ForeignIo}, which keeps an Arena's memory alive for the call, and below that as
+ * the address {@link #address(ByteBuffer)} returns. A heap buffer cannot be passed in place: the garbage
  * collector moves it. Its bytes go through native scratch memory instead, taken for one call and given
  * back: {@link #takeScratch(int)} and {@link #release(Scratch)}.
  *

@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 import dev.iomux.NativeIOException;
+import dev.iomux.internal.ForeignIo;
 import dev.iomux.internal.IoBuffers;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
@@ -24,6 +25,14 @@ import dev.iomux.internal.NativeBuffer;
  * loop needs them. Reads and writes follow POSIX, not {@code java.nio}: a read returns the byte count,
  * {@code 0} at end of stream, or {@link #WOULD_BLOCK} when the call would block (EAGAIN); any other
  * failure throws {@link NativeIOException} with the errno. EINTR is retried.
+ *
+ * <p>Buffers: a direct buffer is handed to the kernel in place, from its position to its limit. A heap
+ * buffer's bytes go through native scratch memory, at most 64 KiB per call (a longer buffer takes several
+ * calls). On JDK 22 and later a direct buffer may be a view of an {@code Arena}'s memory; such a buffer is
+ * treated as the JDK's own channels treat it: if the arena is closed the call throws
+ * {@link IllegalStateException} and moves nothing, a confined arena's buffer used by another thread throws
+ * {@code WrongThreadException}, and a shared arena cannot be closed while a call uses its memory (its
+ * {@code close()} throws IllegalStateException until the call returns).
  */
 public final class Descriptors {
     /** Returned instead of a count when a non-blocking call would block (EAGAIN). Not end of stream. */
@@ -155,7 +164,10 @@ public final class Descriptors {
      * @param fd  the descriptor
      * @param dst the buffer, direct or heap
      * @return bytes read, 0 at end of stream (or if {@code dst} has no space), or {@link #WOULD_BLOCK}
-     * @throws NativeIOException on a failure other than EAGAIN, e.g. ECONNRESET
+     * @throws NativeIOException       on a failure other than EAGAIN, e.g. ECONNRESET
+     * @throws java.nio.ReadOnlyBufferException if {@code dst} is read-only
+     * @throws IllegalStateException   if {@code dst} is a view of a closed {@code Arena}'s memory (JDK 22+);
+     *                                 nothing is read
      */
     public static int read(int fd, ByteBuffer dst) throws NativeIOException {
         return transferIn(fd, dst, false, 0);
@@ -183,7 +195,9 @@ public final class Descriptors {
      * @param fd  the descriptor
      * @param src the buffer, direct or heap
      * @return bytes written (possibly fewer than remaining), or {@link #WOULD_BLOCK}
-     * @throws NativeIOException on a failure other than EAGAIN, e.g. EPIPE
+     * @throws NativeIOException     on a failure other than EAGAIN, e.g. EPIPE
+     * @throws IllegalStateException if {@code src} is a view of a closed {@code Arena}'s memory (JDK 22+);
+     *                               nothing is written
      */
     public static int write(int fd, ByteBuffer src) throws NativeIOException {
         return transferOut(fd, src, false, 0);
@@ -268,7 +282,10 @@ public final class Descriptors {
         }
         long n;
         if (dst.isDirect()) {
-            n = in(fd, IoBuffers.address(dst), want, recv, flags);
+            // On JDK 22+ the buffer may be an Arena's memory: the foreign call refuses a closed arena's and
+            // keeps a shared one open until the kernel is done with it (ForeignIo).
+            n = ForeignIo.AVAILABLE ? ForeignIo.in(fd, dst, want, recv, flags)
+                    : in(fd, IoBuffers.address(dst), want, recv, flags);
             Reference.reachabilityFence(dst); // its memory is freed once it is unreachable
         } else {
             int len = Math.min(want, IoBuffers.SCRATCH_SIZE);
@@ -297,7 +314,8 @@ public final class Descriptors {
         }
         long n;
         if (src.isDirect()) {
-            n = out(fd, IoBuffers.address(src), have, send, flags);
+            n = ForeignIo.AVAILABLE ? ForeignIo.out(fd, src, have, send, flags)
+                    : out(fd, IoBuffers.address(src), have, send, flags);
             Reference.reachabilityFence(src);
         } else {
             int len = Math.min(have, IoBuffers.SCRATCH_SIZE);

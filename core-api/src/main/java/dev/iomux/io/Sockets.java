@@ -30,6 +30,8 @@ import dev.iomux.internal.NativeBuffer;
  *
  * <p>Calls that would block return {@link Descriptors#WOULD_BLOCK} instead of throwing (EAGAIN); other
  * failures throw {@link NativeIOException} carrying the errno (ECONNRESET, ECONNREFUSED, EPIPE, ...).
+ * {@link #recv} and {@link #send} take buffers as {@link Descriptors#read(int, ByteBuffer)} does, closed
+ * arenas included.
  */
 public final class Sockets {
     /** recv/send flag: urgent (out-of-band) data (tcp(7)). */
@@ -250,6 +252,9 @@ public final class Sockets {
      *                                  nothing is received then
      * @throws NativeIOException        on a failure other than EAGAIN (ECONNRESET; EINVAL for MSG_OOB with
      *                                  no urgent byte)
+     * @throws java.nio.ReadOnlyBufferException if {@code dst} is read-only
+     * @throws IllegalStateException    if {@code dst} is a view of a closed {@code Arena}'s memory (JDK
+     *                                  22+); nothing is received
      */
     public static int recv(int fd, ByteBuffer dst, int flags) throws NativeIOException {
         checkFlags("recv", fd, flags, RECV_FLAGS, "MSG_OOB, MSG_PEEK, MSG_DONTWAIT");
@@ -267,6 +272,8 @@ public final class Sockets {
      * @throws IllegalArgumentException if {@code flags} has any other bit (a negative value included);
      *                                  nothing is sent then
      * @throws NativeIOException        on a failure other than EAGAIN (EPIPE, ECONNRESET)
+     * @throws IllegalStateException    if {@code src} is a view of a closed {@code Arena}'s memory (JDK
+     *                                  22+); nothing is sent
      */
     public static int send(int fd, ByteBuffer src, int flags) throws NativeIOException {
         checkFlags("send", fd, flags, SEND_FLAGS, "MSG_OOB, MSG_DONTWAIT");
