@@ -6,15 +6,28 @@ import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.kenai.jffi.MemoryIO;
 
 /**
  * Turns {@link ByteBuffer}s into addresses for read, write, recv and send.
  *
- * <p>Internal. A direct buffer is passed in place, at its position. A heap buffer goes through a
- * per-thread direct scratch buffer, as the JDK's own channels do (sun.nio.ch.Util's temporary direct
- * buffers): one copy, no allocation per call, and the memory belongs to the JDK's direct-buffer pool.
+ * <p>Internal. A direct buffer is passed in place, at its position: on JDK 22 and later as a memory
+ * segment through {@link ForeignIo}, which keeps an Arena's memory alive for the call, and below that as
+ * the address {@link #address(ByteBuffer)} returns. A heap buffer cannot be passed in place: the garbage
+ * collector moves it. Its bytes go through native scratch memory instead, taken for one call and given
+ * back: {@link #takeScratch(int)} and {@link #release(Scratch)}.
+ *
+ * <p>Scratch memory is sized to the transfer, a power of two from {@link #MIN_SCRATCH} to
+ * {@link #SCRATCH_SIZE} bytes, and kept between calls in one pool for the whole process holding at most
+ * {@link #SCRATCH_POOL_BYTES}; what does not fit is freed at once. Memory is held per call in flight, not
+ * per thread: a thread-local 64 KiB buffer, as this class had, held 125 MiB for 2,000 virtual threads
+ * that had each written one byte. The JDK's own temporary buffers (sun.nio.ch.Util) are also sized to the
+ * transfer and allocated outside the direct-buffer pool, but cached per carrier thread, up to 16 each.
+ * The scratch memory is malloc'd and freed explicitly, so it shows in {@link #scratchBytes()}, not in the
+ * "direct" BufferPoolMXBean.
  *
  * <p>A direct buffer's address is {@code java.nio.Buffer}'s {@code address} field, which is all JNI's
  * {@code GetDirectBufferAddress} returns. jffi asks JNI for it, a second trip out of Java next to the
@@ -25,12 +38,21 @@ import com.kenai.jffi.MemoryIO;
  * be set up or disagrees with JNI on a test buffer, the JNI call is used.
  */
 public final class IoBuffers {
-    /** The most one call moves through the scratch buffer; a longer heap buffer takes several calls. */
+    /** The most one call moves through scratch memory; a longer heap buffer takes several calls. */
     public static final int SCRATCH_SIZE = 64 * 1024;
+    /** The least scratch memory a call takes: a transfer of fewer bytes is rounded up to this. */
+    public static final int MIN_SCRATCH = 1024;
+    /** The most scratch memory kept for reuse between calls, process-wide. */
+    public static final long SCRATCH_POOL_BYTES = 1024 * 1024;
 
     private static final MemoryIO IO = MemoryIO.getInstance();
-    private static final ThreadLocal<ByteBuffer> SCRATCH =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(SCRATCH_SIZE));
+    private static final int MIN_SHIFT = Integer.numberOfTrailingZeros(MIN_SCRATCH);
+    private static final int CLASSES = Integer.numberOfTrailingZeros(SCRATCH_SIZE) - MIN_SHIFT + 1;
+
+    /** Free scratch blocks by size class (MIN_SCRATCH << index), guarded by itself. */
+    private static final ArrayDeque<?>[] POOL = new ArrayDeque<?>[CLASSES];
+    private static long pooledBytes; // guarded by POOL
+    private static final AtomicLong SCRATCH_BYTES = new AtomicLong();
 
     /** {@code Unsafe.getLong(Object, long)} bound to the Unsafe instance, or null: use JNI. */
     private static final MethodHandle GET_LONG;
@@ -60,6 +82,9 @@ public final class IoBuffers {
         }
         GET_LONG = getLong;
         ADDRESS_OFFSET = offset;
+        for (int i = 0; i < CLASSES; i++) {
+            POOL[i] = new ArrayDeque<Scratch>();
+        }
     }
 
     private IoBuffers() {
@@ -84,11 +109,102 @@ public final class IoBuffers {
     }
 
     /**
-     * Returns this thread's scratch buffer, cleared.
+     * Takes native scratch memory for one transfer, from the pool or newly allocated. Give it back with
+     * {@link #release(Scratch)} once the call is over, in a finally block.
      *
-     * @return a direct buffer of {@link #SCRATCH_SIZE} bytes
+     * @param bytes how many bytes the call moves, 1 to {@link #SCRATCH_SIZE}
+     * @return scratch memory of at least {@code bytes} bytes, used by this caller alone until released
      */
-    public static ByteBuffer scratch() {
-        return SCRATCH.get().clear();
+    public static Scratch takeScratch(int bytes) {
+        if (bytes <= 0 || bytes > SCRATCH_SIZE) {
+            throw new IllegalArgumentException("scratch size must be 1.." + SCRATCH_SIZE + ", got " + bytes);
+        }
+        int wanted = sizeClass(bytes);
+        synchronized (POOL) {
+            for (int c = wanted; c < CLASSES; c++) { // a larger free block beats a new allocation
+                Scratch s = pool(c).pollLast();
+                if (s != null) {
+                    pooledBytes -= s.size;
+                    return s;
+                }
+            }
+        }
+        return new Scratch(MIN_SCRATCH << wanted);
+    }
+
+    /**
+     * Gives scratch memory back: into the pool while it holds less than {@link #SCRATCH_POOL_BYTES},
+     * otherwise freed at once. The caller must not use it afterwards.
+     *
+     * @param scratch what {@link #takeScratch(int)} returned
+     */
+    public static void release(Scratch scratch) {
+        synchronized (POOL) {
+            if (pooledBytes + scratch.size <= SCRATCH_POOL_BYTES) {
+                pooledBytes += scratch.size;
+                pool(sizeClass(scratch.size)).addLast(scratch);
+                return;
+            }
+        }
+        scratch.free();
+    }
+
+    /**
+     * Returns the bytes of scratch memory allocated and not yet freed, process-wide: what the pool keeps
+     * plus what calls in flight hold.
+     *
+     * @return the byte count
+     */
+    public static long scratchBytes() {
+        return SCRATCH_BYTES.get();
+    }
+
+    /** The size class of a transfer: the index of the smallest power of two, from MIN_SCRATCH, that holds it. */
+    private static int sizeClass(int bytes) {
+        int shift = 32 - Integer.numberOfLeadingZeros(Math.max(bytes, MIN_SCRATCH) - 1);
+        return shift - MIN_SHIFT;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ArrayDeque<Scratch> pool(int sizeClass) {
+        return (ArrayDeque<Scratch>) POOL[sizeClass];
+    }
+
+    /** A block of native scratch memory with a direct buffer over it. Not zeroed: every use fills it first. */
+    public static final class Scratch {
+        private final long address;
+        private final int size;
+        private final ByteBuffer view;
+
+        private Scratch(int size) {
+            long a = IO.allocateMemory(size, false);
+            if (a == 0) {
+                throw new OutOfMemoryError("could not allocate " + size + " bytes of scratch memory");
+            }
+            this.address = a;
+            this.size = size;
+            this.view = IO.newDirectByteBuffer(a, size);
+            SCRATCH_BYTES.addAndGet(size);
+        }
+
+        /** @return the block's address, to pass to a system call */
+        public long address() {
+            return address;
+        }
+
+        /**
+         * Returns the block's first bytes as a buffer, position 0.
+         *
+         * @param length how many bytes, at most the block's size
+         * @return a buffer over them, shared by every call on this block
+         */
+        public ByteBuffer buffer(int length) {
+            return view.clear().limit(length);
+        }
+
+        private void free() {
+            IO.freeMemory(address);
+            SCRATCH_BYTES.addAndGet(-size);
+        }
     }
 }

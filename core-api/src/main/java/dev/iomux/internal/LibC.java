@@ -12,9 +12,11 @@ import jnr.ffi.types.ssize_t;
  *
  * <p>Internal: backends and the native socket helpers use it; users should not.
  *
- * <p>Pointers are passed as {@code @intptr_t long} addresses of memory we own ({@link dev.iomux.spi.NativeBuffer},
- * or a direct {@link java.nio.ByteBuffer}), which keeps jnr-ffi from marshalling anything (a direct
- * address costs 35-60 ns less per call than a {@code Struct[]} or heap array, build-proto.md Q5).
+ * <p>Pointers are passed as {@code @intptr_t long} addresses of memory we own
+ * ({@link dev.iomux.spi.NativeBuffer}, {@link IoBuffers}' scratch memory, or a caller's direct
+ * {@link java.nio.ByteBuffer} below JDK 22, where no Arena can free it under the call; from JDK 22 those go
+ * through {@link ForeignIo}), which keeps jnr-ffi from marshalling anything (a direct address costs 35-60 ns
+ * less per call than a {@code Struct[]} or a heap array).
  *
  * <p>The library is loaded with {@code LibraryOption.IgnoreError}; only calls marked {@link SaveError}
  * save errno, right after the native call, so {@link Native#errno()} read immediately after a failed

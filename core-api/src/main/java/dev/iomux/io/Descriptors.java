@@ -3,6 +3,7 @@ package dev.iomux.io;
 import static dev.iomux.internal.Native.C;
 
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 import dev.iomux.NativeIOException;
+import dev.iomux.internal.ForeignIo;
 import dev.iomux.internal.IoBuffers;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
@@ -23,6 +25,14 @@ import dev.iomux.spi.NativeBuffer;
  * loop needs them. Reads and writes follow POSIX, not {@code java.nio}: a read returns the byte count,
  * {@code 0} at end of stream, or {@link #WOULD_BLOCK} when the call would block (EAGAIN); any other
  * failure throws {@link NativeIOException} with the errno. EINTR is retried.
+ *
+ * <p>Buffers: a direct buffer is handed to the kernel in place, from its position to its limit. A heap
+ * buffer's bytes go through native scratch memory, at most 64 KiB per call (a longer buffer takes several
+ * calls). On JDK 22 and later a direct buffer may be a view of an {@code Arena}'s memory; such a buffer is
+ * treated as the JDK's own channels treat it: if the arena is closed the call throws
+ * {@link IllegalStateException} and moves nothing, a confined arena's buffer used by another thread throws
+ * {@code WrongThreadException}, and a shared arena cannot be closed while a call uses its memory (its
+ * {@code close()} throws IllegalStateException until the call returns).
  */
 public final class Descriptors {
     /** Returned instead of a count when a non-blocking call would block (EAGAIN). Not end of stream. */
@@ -154,10 +164,13 @@ public final class Descriptors {
      * @param fd  the descriptor
      * @param dst the buffer, direct or heap
      * @return bytes read, 0 at end of stream (or if {@code dst} has no space), or {@link #WOULD_BLOCK}
-     * @throws NativeIOException on a failure other than EAGAIN, e.g. ECONNRESET
+     * @throws NativeIOException       on a failure other than EAGAIN, e.g. ECONNRESET
+     * @throws java.nio.ReadOnlyBufferException if {@code dst} is read-only
+     * @throws IllegalStateException   if {@code dst} is a view of a closed {@code Arena}'s memory (JDK 22+);
+     *                                 nothing is read
      */
     public static int read(int fd, ByteBuffer dst) throws NativeIOException {
-        return transferIn(fd, dst, -1);
+        return transferIn(fd, dst, false, 0);
     }
 
     /**
@@ -182,10 +195,12 @@ public final class Descriptors {
      * @param fd  the descriptor
      * @param src the buffer, direct or heap
      * @return bytes written (possibly fewer than remaining), or {@link #WOULD_BLOCK}
-     * @throws NativeIOException on a failure other than EAGAIN, e.g. EPIPE
+     * @throws NativeIOException     on a failure other than EAGAIN, e.g. EPIPE
+     * @throws IllegalStateException if {@code src} is a view of a closed {@code Arena}'s memory (JDK 22+);
+     *                               nothing is written
      */
     public static int write(int fd, ByteBuffer src) throws NativeIOException {
-        return transferOut(fd, src, -1);
+        return transferOut(fd, src, false, 0);
     }
 
     /**
@@ -256,8 +271,8 @@ public final class Descriptors {
         }
     }
 
-    // recvFlags < 0 means read(2); otherwise recv(2) with those flags. Shared with Sockets.
-    static int transferIn(int fd, ByteBuffer dst, int recvFlags) throws NativeIOException {
+    // read(2), or recv(2) with flags already checked by Sockets. Shared with Sockets.
+    static int transferIn(int fd, ByteBuffer dst, boolean recv, int flags) throws NativeIOException {
         if (dst.isReadOnly()) {
             throw new ReadOnlyBufferException();
         }
@@ -265,52 +280,93 @@ public final class Descriptors {
         if (want == 0) {
             return 0;
         }
-        ByteBuffer target = dst.isDirect() ? dst : IoBuffers.scratch();
-        int len = Math.min(want, target.remaining());
-        long addr = IoBuffers.address(target);
         long n;
-        do {
-            n = recvFlags < 0 ? Native.read(fd, addr, len) : C.recv(fd, addr, len, recvFlags);
-        } while (n < 0 && Native.errno() == Linux.EINTR);
-        if (n < 0) {
-            return wouldBlockOrThrow(recvFlags < 0 ? "read" : "recv", fd);
-        }
-        int count = (int) n;
-        if (target != dst) {
-            dst.put(target.limit(count));
+        if (dst.isDirect()) {
+            // On JDK 22+ the buffer may be an Arena's memory: the foreign call refuses a closed arena's and
+            // keeps a shared one open until the kernel is done with it (ForeignIo).
+            n = ForeignIo.AVAILABLE ? ForeignIo.in(fd, dst, want, recv, flags)
+                    : in(fd, IoBuffers.address(dst), want, recv, flags);
+            Reference.reachabilityFence(dst); // its memory is freed once it is unreachable
         } else {
-            dst.position(dst.position() + count);
+            int len = Math.min(want, IoBuffers.SCRATCH_SIZE);
+            IoBuffers.Scratch scratch = IoBuffers.takeScratch(len);
+            try {
+                n = in(fd, scratch.address(), len, recv, flags);
+                if (n > 0) {
+                    dst.put(dst.position(), scratch.buffer((int) n), 0, (int) n);
+                }
+            } finally {
+                IoBuffers.release(scratch);
+            }
         }
-        return count;
+        if (n < 0) {
+            return wouldBlockOrThrow(recv ? "recv" : "read", fd, (int) -n);
+        }
+        dst.position(dst.position() + (int) n);
+        return (int) n;
     }
 
-    // sendFlags < 0 means write(2); otherwise send(2) with those flags. Shared with Sockets.
-    static int transferOut(int fd, ByteBuffer src, int sendFlags) throws NativeIOException {
+    // write(2), or send(2) with flags already checked by Sockets. Shared with Sockets.
+    static int transferOut(int fd, ByteBuffer src, boolean send, int flags) throws NativeIOException {
         int have = src.remaining();
         if (have == 0) {
             return 0;
         }
-        ByteBuffer from = src;
-        int len = have;
-        if (!src.isDirect()) {
-            from = IoBuffers.scratch();
-            len = Math.min(have, from.capacity());
-            from.put(src.duplicate().limit(src.position() + len)).flip();
-        }
-        long addr = IoBuffers.address(from);
         long n;
-        do {
-            n = sendFlags < 0 ? Native.write(fd, addr, len) : C.send(fd, addr, len, sendFlags);
-        } while (n < 0 && Native.errno() == Linux.EINTR);
+        if (src.isDirect()) {
+            n = ForeignIo.AVAILABLE ? ForeignIo.out(fd, src, have, send, flags)
+                    : out(fd, IoBuffers.address(src), have, send, flags);
+            Reference.reachabilityFence(src);
+        } else {
+            int len = Math.min(have, IoBuffers.SCRATCH_SIZE);
+            IoBuffers.Scratch scratch = IoBuffers.takeScratch(len);
+            try {
+                scratch.buffer(len).put(0, src, src.position(), len);
+                n = out(fd, scratch.address(), len, send, flags);
+            } finally {
+                IoBuffers.release(scratch);
+            }
+        }
         if (n < 0) {
-            return wouldBlockOrThrow(sendFlags < 0 ? "write" : "send", fd);
+            return wouldBlockOrThrow(send ? "send" : "write", fd, (int) -n);
         }
         src.position(src.position() + (int) n);
         return (int) n;
     }
 
+    /** read(2) or recv(2) at an address, EINTR retried: the count, or minus the errno. */
+    private static long in(int fd, long address, int len, boolean recv, int flags) {
+        for (;;) {
+            long n = recv ? C.recv(fd, address, len, flags) : Native.read(fd, address, len);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = Native.errno();
+            if (errno != Linux.EINTR) {
+                return -errno;
+            }
+        }
+    }
+
+    /** write(2) or send(2) from an address, EINTR retried: the count, or minus the errno. */
+    private static long out(int fd, long address, int len, boolean send, int flags) {
+        for (;;) {
+            long n = send ? C.send(fd, address, len, flags) : Native.write(fd, address, len);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = Native.errno();
+            if (errno != Linux.EINTR) {
+                return -errno;
+            }
+        }
+    }
+
     static int wouldBlockOrThrow(String call, int fd) throws NativeIOException {
-        int errno = Native.errno();
+        return wouldBlockOrThrow(call, fd, Native.errno());
+    }
+
+    static int wouldBlockOrThrow(String call, int fd, int errno) throws NativeIOException {
         if (errno == Linux.EAGAIN) {
             return WOULD_BLOCK;
         }

@@ -30,6 +30,8 @@ import dev.iomux.spi.NativeBuffer;
  *
  * <p>Calls that would block return {@link Descriptors#WOULD_BLOCK} instead of throwing (EAGAIN); other
  * failures throw {@link NativeIOException} carrying the errno (ECONNRESET, ECONNREFUSED, EPIPE, ...).
+ * {@link #recv} and {@link #send} take buffers as {@link Descriptors#read(int, ByteBuffer)} does, closed
+ * arenas included.
  */
 public final class Sockets {
     /** recv/send flag: urgent (out-of-band) data (tcp(7)). */
@@ -38,6 +40,9 @@ public final class Sockets {
     public static final int MSG_PEEK = Linux.MSG_PEEK;
     /** recv/send flag: do not block, whatever O_NONBLOCK says. */
     public static final int MSG_DONTWAIT = Linux.MSG_DONTWAIT;
+
+    private static final int RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_DONTWAIT;
+    private static final int SEND_FLAGS = MSG_OOB | MSG_DONTWAIT; // MSG_NOSIGNAL is always added
 
     private static final int SOCKADDR_MAX = 128; // sizeof(struct sockaddr_storage)
     private static final int SUN_PATH_MAX = 108;
@@ -243,11 +248,17 @@ public final class Sockets {
      * @param dst   the buffer
      * @param flags 0, or {@link #MSG_OOB}, {@link #MSG_PEEK}, {@link #MSG_DONTWAIT} OR-ed
      * @return bytes received, 0 at end of stream, or {@link Descriptors#WOULD_BLOCK}
-     * @throws NativeIOException on a failure other than EAGAIN (ECONNRESET; EINVAL for MSG_OOB with no
-     *                           urgent byte)
+     * @throws IllegalArgumentException if {@code flags} has any other bit (a negative value included);
+     *                                  nothing is received then
+     * @throws NativeIOException        on a failure other than EAGAIN (ECONNRESET; EINVAL for MSG_OOB with
+     *                                  no urgent byte)
+     * @throws java.nio.ReadOnlyBufferException if {@code dst} is read-only
+     * @throws IllegalStateException    if {@code dst} is a view of a closed {@code Arena}'s memory (JDK
+     *                                  22+); nothing is received
      */
     public static int recv(int fd, ByteBuffer dst, int flags) throws NativeIOException {
-        return Descriptors.transferIn(fd, dst, flags);
+        checkFlags("recv", fd, flags, RECV_FLAGS, "MSG_OOB, MSG_PEEK, MSG_DONTWAIT");
+        return Descriptors.transferIn(fd, dst, true, flags);
     }
 
     /**
@@ -258,10 +269,27 @@ public final class Sockets {
      * @param src   the buffer
      * @param flags 0, or {@link #MSG_OOB}, {@link #MSG_DONTWAIT} OR-ed
      * @return bytes sent, or {@link Descriptors#WOULD_BLOCK}
-     * @throws NativeIOException on a failure other than EAGAIN (EPIPE, ECONNRESET)
+     * @throws IllegalArgumentException if {@code flags} has any other bit (a negative value included);
+     *                                  nothing is sent then
+     * @throws NativeIOException        on a failure other than EAGAIN (EPIPE, ECONNRESET)
+     * @throws IllegalStateException    if {@code src} is a view of a closed {@code Arena}'s memory (JDK
+     *                                  22+); nothing is sent
      */
     public static int send(int fd, ByteBuffer src, int flags) throws NativeIOException {
-        return Descriptors.transferOut(fd, src, flags | Linux.MSG_NOSIGNAL);
+        checkFlags("send", fd, flags, SEND_FLAGS, "MSG_OOB, MSG_DONTWAIT");
+        return Descriptors.transferOut(fd, src, true, flags | Linux.MSG_NOSIGNAL);
+    }
+
+    /**
+     * Refuses flags a call does not document. recv(2) and send(2) take many more (MSG_WAITALL would block
+     * a non-blocking loop, MSG_TRUNC changes what the count means), and a negative int sets them all.
+     */
+    private static void checkFlags(String call, int fd, int flags, int allowed, String names) {
+        int unknown = flags & ~allowed;
+        if (unknown != 0) {
+            throw new IllegalArgumentException(String.format("%s flags %#x for fd %d have bits %s does not "
+                    + "take (%#x): use 0, or Sockets.%s OR-ed", call, flags, fd, call, unknown, names));
+        }
     }
 
     /**

@@ -231,8 +231,8 @@ class DescriptorsTest {
     }
 
     /**
-     * A heap buffer goes through a 64 KiB direct scratch buffer: a larger one takes several calls, each moving
-     * at most {@link IoBuffers#SCRATCH_SIZE} bytes, and the bytes arrive intact and in order.
+     * A heap buffer goes through native scratch memory of at most 64 KiB per call: a larger one takes several
+     * calls, each moving at most {@link IoBuffers#SCRATCH_SIZE} bytes, and the bytes arrive intact and in order.
      */
     @Test
     void heapBufferLargerThanTheScratchBufferIsWrittenAcrossSeveralCalls() throws IOException {

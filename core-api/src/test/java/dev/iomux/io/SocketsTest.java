@@ -651,6 +651,60 @@ class SocketsTest {
         }
     }
 
+    /**
+     * recv and send take only the flags they document. A negative value once meant "use read(2)/write(2)"
+     * inside the library, so {@code recv(pipe, buf, -1)} read the pipe instead of failing ENOTSOCK; any
+     * other unknown bit (MSG_WAITALL, MSG_TRUNC, MSG_PEEK on send) is refused as well, before any call.
+     */
+    @Test
+    void unknownOrNegativeFlagsAreRefusedBeforeAnyCall() throws IOException {
+        try (Fds fds = new Fds()) {
+            int[] p = fds.pipe();
+            int[] s = fds.socketPair();
+            Fds.write(p[1], 1);
+            Sockets.send(s[0], ascii("q"), 0);
+            int waitAll = 0x100; // MSG_WAITALL (recv(2))
+            int trunc = 0x20; // MSG_TRUNC
+            for (ByteBuffer dst : new ByteBuffer[] {ByteBuffer.allocate(4), ByteBuffer.allocateDirect(4)}) {
+                for (int flags : new int[] {-1, Integer.MIN_VALUE, waitAll, trunc, Sockets.MSG_PEEK | waitAll}) {
+                    for (int fd : new int[] {p[0], s[1]}) {
+                        assertThatThrownBy(() -> Sockets.recv(fd, dst.clear(), flags))
+                                .as("recv(fd=%d, flags=%#x)", fd, flags)
+                                .isInstanceOf(IllegalArgumentException.class)
+                                .hasMessageContaining(String.format("%#x", flags))
+                                .hasMessageContaining("fd " + fd)
+                                .hasMessageContaining("MSG_OOB, MSG_PEEK, MSG_DONTWAIT");
+                    }
+                }
+            }
+            assertThat(Sockets.available(p[0])).as("the pipe was not read").isOne();
+            assertThat(Sockets.available(s[1])).as("the socket was not read").isOne();
+
+            for (ByteBuffer src : new ByteBuffer[] {ascii("w"), ByteBuffer.allocateDirect(1)}) {
+                for (int flags : new int[] {-1, Integer.MIN_VALUE, Sockets.MSG_PEEK, waitAll, 0x4000 /* MSG_NOSIGNAL */}) {
+                    for (int fd : new int[] {p[1], s[0]}) {
+                        assertThatThrownBy(() -> Sockets.send(fd, src, flags))
+                                .as("send(fd=%d, flags=%#x)", fd, flags)
+                                .isInstanceOf(IllegalArgumentException.class)
+                                .hasMessageContaining(String.format("%#x", flags))
+                                .hasMessageContaining("fd " + fd)
+                                .hasMessageContaining("MSG_OOB, MSG_DONTWAIT");
+                        assertThat(src.position()).isZero();
+                    }
+                }
+            }
+            assertThat(Sockets.available(p[0])).as("nothing written to the pipe").isOne();
+            assertThat(Sockets.available(s[1])).as("nothing sent").isOne();
+
+            // The documented flags still work: on a pipe they fail as recv(2) and send(2) do (ENOTSOCK).
+            assertThat(nativeFailure(() -> Sockets.recv(p[0], ByteBuffer.allocate(1), 0)).errnoName())
+                    .isEqualTo("ENOTSOCK");
+            assertThat(nativeFailure(() -> Sockets.send(p[1], ascii("x"), Sockets.MSG_DONTWAIT)).errnoName())
+                    .isEqualTo("ENOTSOCK");
+            assertThat(Sockets.recv(s[1], ByteBuffer.allocate(4), Sockets.MSG_PEEK | Sockets.MSG_DONTWAIT)).isOne();
+        }
+    }
+
     @Test
     void unsupportedFamiliesAndAddressesAreRejected() {
         ProtocolFamily other = new ProtocolFamily() {
