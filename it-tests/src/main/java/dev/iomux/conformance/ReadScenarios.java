@@ -145,7 +145,7 @@ final class ReadScenarios {
             boolean tcp = f != StandardProtocolFamily.UNIX;
             String what = label(f) + " listener after SHUT_RDWR";
             // TCP: kernel POLLOUT|POLLHUP, select R W. Unix: POLLIN|POLLHUP|POLLRDHUP, select R only.
-            int expected = tcp || run.supports(Capability.ERROR_HANGUP) ? READ | WRITE : READ;
+            int expected = (tcp || run.supports(Capability.ERROR_HANGUP)) ? READ | WRITE : READ;
             seen = run.ready(sel, listener, expected, what);
             run.flagsIfDeclared(seen, HANGUP, Capability.ERROR_HANGUP, what);
             if (!tcp) {
