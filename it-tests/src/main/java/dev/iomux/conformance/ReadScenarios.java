@@ -12,6 +12,7 @@ import static dev.iomux.conformance.Scenarios.uses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.ProtocolFamily;
+import java.net.StandardProtocolFamily;
 
 import dev.iomux.Capability;
 import dev.iomux.Selector;
@@ -116,6 +117,12 @@ final class ReadScenarios {
         }
     }
 
+    /**
+     * A listener is readable with a connection queued and never writable, until shutdown: then TCP closes
+     * it (inet_shutdown disconnects a listener; tcp_poll says POLLOUT and POLLHUP) and AF_UNIX keeps
+     * accepting (unix_poll says POLLIN, POLLHUP, POLLRDHUP). A hang-up is ready in every registered
+     * direction, so the READ and WRITE key gets both wherever the backend tells H apart.
+     */
     static void accept(Run run) throws Exception {
         Selector sel = run.open();
         for (ProtocolFamily f : Kit.STREAMS) {
@@ -132,6 +139,25 @@ final class ReadScenarios {
             assertThat(conn).as("accept does not block").isNotNegative();
             run.fds().track(conn);
             run.notReady(sel, listener, label(f) + " listener, drained");
+
+            // The exception: shutdown(SHUT_RDWR).
+            Sockets.shutdown(listener);
+            boolean tcp = f != StandardProtocolFamily.UNIX;
+            String what = label(f) + " listener after SHUT_RDWR";
+            // TCP: kernel POLLOUT|POLLHUP, select R W. Unix: POLLIN|POLLHUP|POLLRDHUP, select R only.
+            int expected = (tcp || run.supports(Capability.ERROR_HANGUP)) ? READ | WRITE : READ;
+            seen = run.ready(sel, listener, expected, what);
+            run.flagsIfDeclared(seen, HANGUP, Capability.ERROR_HANGUP, what);
+            if (!tcp) {
+                run.flagsIfDeclared(seen, READ_HANGUP, Capability.READ_HANGUP, what);
+            }
+            run.without(seen, ERROR, what);
+            if (tcp) {
+                failsWith("EINVAL", () -> Sockets.accept(listener));
+            } else {
+                assertThat(Sockets.accept(listener)).as("a unix listener after SHUT_RDWR, empty queue: EAGAIN")
+                        .isEqualTo(Descriptors.WOULD_BLOCK);
+            }
             sel.unregister(listener);
         }
     }
