@@ -105,24 +105,7 @@ public final class ForeignIo {
      * @throws IllegalStateException if the buffer's arena is closed, or being closed
      */
     public static long in(int fd, ByteBuffer dst, int count, boolean recv, int flags) {
-        Object capture = CAPTURE.get();
-        try {
-            for (;;) {
-                long n = recv ? (long) RECV.invokeExact(capture, fd, dst, (long) count, flags)
-                        : (long) READ.invokeExact(capture, fd, dst, (long) count);
-                if (n >= 0) {
-                    return n;
-                }
-                int errno = (int) ERRNO.invokeExact(capture);
-                if (errno != Linux.EINTR) {
-                    return -errno;
-                }
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable impossible) {
-            throw new AssertionError("a downcall threw a checked exception", impossible);
-        }
+        return call(READ, RECV, fd, dst, count, recv, flags);
     }
 
     /**
@@ -138,11 +121,17 @@ public final class ForeignIo {
      * @throws IllegalStateException if the buffer's arena is closed, or being closed
      */
     public static long out(int fd, ByteBuffer src, int count, boolean send, int flags) {
+        return call(WRITE, SEND, fd, src, count, send, flags);
+    }
+
+    /** One downcall, EINTR retried; inlined into {@link #in} and {@link #out}, whose handles are constants. */
+    private static long call(MethodHandle plain, MethodHandle flagged, int fd, ByteBuffer buffer, int count,
+            boolean withFlags, int flags) {
         Object capture = CAPTURE.get();
         try {
             for (;;) {
-                long n = send ? (long) SEND.invokeExact(capture, fd, src, (long) count, flags)
-                        : (long) WRITE.invokeExact(capture, fd, src, (long) count);
+                long n = withFlags ? (long) flagged.invokeExact(capture, fd, buffer, (long) count, flags)
+                        : (long) plain.invokeExact(capture, fd, buffer, (long) count);
                 if (n >= 0) {
                     return n;
                 }
