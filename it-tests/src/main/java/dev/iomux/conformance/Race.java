@@ -46,6 +46,7 @@ final class Race implements AutoCloseable {
 
     private final Run run;
     private final String ruleId;
+    private final boolean timed;
     private final long endNanos;
     private final long maxRounds;
     private final long start = System.nanoTime();
@@ -72,8 +73,22 @@ final class Race implements AutoCloseable {
             millis = defaultMillis;
             rounds = defaultRounds;
         }
-        this.endNanos = millis == null ? Long.MAX_VALUE : start + millis * 1_000_000;
+        this.timed = millis != null;
+        this.endNanos = timed ? start + millis * 1_000_000 : 0;
         this.maxRounds = rounds == null ? Long.MAX_VALUE : rounds;
+    }
+
+    /**
+     * @return the seconds a long run asks for beyond a normal one: the budget of -Diomux.race.millis,
+     *         or a day for -Diomux.race.rounds alone (the rounds take what they take; a hang still fails
+     *         within {@link #HANG_MILLIS}); 0 in a normal run
+     */
+    static long longRunSeconds() {
+        Long millis = Long.getLong(MILLIS_PROPERTY);
+        if (millis != null) {
+            return millis / 1000;
+        }
+        return Long.getLong(ROUNDS_PROPERTY) != null ? TimeUnit.DAYS.toSeconds(1) : 0;
     }
 
     /**
@@ -81,7 +96,7 @@ final class Race implements AutoCloseable {
      *         threads of the race may count rounds together
      */
     synchronized boolean more() {
-        if (round >= maxRounds || (round > 0 && System.nanoTime() - endNanos > 0)) {
+        if (round >= maxRounds || (timed && round > 0 && System.nanoTime() - endNanos > 0)) {
             return false;
         }
         round++;

@@ -65,7 +65,7 @@ final class RaceScenarios {
      * signals nothing; the select then goes back to sleep and close waits for it forever.
      */
     static void closeWakeup(Run run) throws Exception {
-        try (Race race = new Race(run, "RACE-CLOSE-WAKEUP", 100_000, 2_000)) {
+        try (Race race = new Race(run, "RACE-CLOSE-WAKEUP", 100_000, 1_500)) {
             ExecutorService selecting = race.thread("selecting");
             ExecutorService closing = race.thread("closing");
             // Never written: only close() can end the select. A pipe's read end is never writable either
@@ -183,12 +183,12 @@ final class RaceScenarios {
                         + SLOW_HANDLER_MILLIS + " ms ReadyHandler to return, ";
                 if (!atSecond.isEmpty()) {
                     throw new AssertionError(context + "a second close() from another thread returned with the "
-                            + "selector still holding " + atSecond + " (of " + held + "): close() must return only "
-                            + "once they are released (API-CLOSE)");
+                            + "selector still holding " + atSecond + ": close() must return only once they are "
+                            + "released (API-CLOSE)");
                 }
                 if (!atFirst.isEmpty()) {
                     throw new AssertionError(context + "the first close() returned with the selector still holding "
-                            + atFirst + " (of " + held + ")");
+                            + atFirst);
                 }
             }
             run.note(race.round() + " rounds: both close() calls returned with everything released (" + held + ")");
@@ -274,7 +274,7 @@ final class RaceScenarios {
      * closed; afterwards every key is invalid. The JDK's RegAfterPreClose and RaceUpdatesAndClose.
      */
     static void registerClose(Run run) throws Exception {
-        try (Race race = new Race(run, "RACE-REGISTER-CLOSE", 3_000, 700)) {
+        try (Race race = new Race(run, "RACE-REGISTER-CLOSE", 3_000, 500)) {
             ExecutorService selecting = race.thread("selecting");
             ExecutorService updating = race.thread("updating");
             ExecutorService closing = race.thread("closing");
@@ -353,7 +353,7 @@ final class RaceScenarios {
      * and register again.
      */
     static void modifyDelivered(Run run) throws Exception {
-        try (Race race = new Race(run, "RACE-MODIFY-DELIVERED", 5_000, 700)) {
+        try (Race race = new Race(run, "RACE-MODIFY-DELIVERED", 5_000, 500)) {
             ExecutorService selecting = race.thread("selecting");
             ExecutorService changing = race.thread("changing");
             int[] pair = run.fds().socketPair(); // pair[0]: writable, never readable (nothing is sent to it)
@@ -563,9 +563,9 @@ final class RaceScenarios {
             String atEnd = Race.changes(baseline, LeakCheck.openDescriptors());
             sel.close();
             race.closed(sel);
-            String counts = race.round() + " registers, each unregistered " + gapNanos[0] / 1000 + " us later at the "
-                    + "end, of " + LOAD_PIPES + " readable pipes in " + race.millis() + " ms, " + selects.get()
-                    + " selects, " + seen.get() + " keys delivered";
+            String counts = race.round() + " registers of " + LOAD_PIPES + " readable pipes, each unregistered a "
+                    + "moment later (" + gapNanos[0] / 1000 + " us at the end), in " + race.millis() + " ms; "
+                    + selects.get() + " selects delivered " + seen.get() + " keys";
             if (changed > 0 || !atEnd.isEmpty()) {
                 throw new AssertionError(run.backend() + ": the selector's own descriptors " + own + " changed under "
                         + "register/unregister load, nothing closed: " + changed + " of " + samples
