@@ -31,6 +31,7 @@ public final class Scenarios {
         ReportScenarios.define(b);
         EpollModeScenarios.define(b);
         ApiScenarios.define(b);
+        RaceScenarios.define(b);
         ALL = Collections.unmodifiableMap(b.entries);
     }
 
