@@ -210,6 +210,10 @@ final class SelectSelector extends AbstractSelector {
     @Override
     protected void implCollect(int count) {
         for (int i = 0; i < closedCount; i++) {
+            if (closedFds[i] == wakeupFd()) {
+                wakeupFdReady(); // closed behind the selector's back: the base finds the misuse and reports it
+                continue;
+            }
             SelectorKey key = watched(closedFds[i]);
             if (key != null) {
                 collect(key, Events.ERROR | Events.READ | Events.WRITE);
