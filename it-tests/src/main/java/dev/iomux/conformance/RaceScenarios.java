@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
@@ -198,7 +199,7 @@ final class RaceScenarios {
     /** What of a selector's descriptors and native blocks is still held now; "" if nothing is. */
     private static String stillHeld(Map<Integer, String> own, long blocksBefore) throws IOException {
         Map<Integer, String> now = LeakCheck.openDescriptors();
-        Map<Integer, String> open = new java.util.TreeMap<>();
+        Map<Integer, String> open = new TreeMap<>();
         own.forEach((fd, target) -> {
             if (target.equals(now.get(fd))) {
                 open.put(fd, target);
@@ -495,7 +496,7 @@ final class RaceScenarios {
      * the thread's wake-up latency on this machine.
      */
     static void ownFds(Run run) throws Exception {
-        try (Race race = new Race(run, "RACE-OWN-FDS", 10_000_000, 2_000)) {
+        try (Race race = new Race(run, "RACE-OWN-FDS", 10_000_000, 3_000)) {
             ExecutorService selecting = race.thread("selecting");
             ExecutorService churning = race.thread("churning");
             int[][] pipes = new int[LOAD_PIPES][];
