@@ -2,6 +2,8 @@ package dev.iomux.conformance;
 
 import static dev.iomux.Events.ERROR;
 import static dev.iomux.Events.HANGUP;
+import static dev.iomux.Events.ONESHOT;
+import static dev.iomux.Events.PRIORITY;
 import static dev.iomux.Events.READ;
 import static dev.iomux.Events.WRITE;
 import static dev.iomux.conformance.Scenarios.uses;
@@ -34,6 +36,7 @@ final class ReportScenarios {
     static void define(Scenarios.Builder b) {
         b.rule("REPORT-MASKED", Uses.UNIX, ReportScenarios::masked);
         b.rule("REPORT-NO-SPIN", Uses.UNIX, ReportScenarios::noSpin);
+        b.rule("REPORT-UNASKED", Uses.UNIX, ReportScenarios::unasked);
         b.rule("REPORT-AFTER-UNREGISTER", Uses.PIPE, run -> run.contract(
                 SelectorContract::aKeyUnregisteredEarlierInTheBatchIsNotDelivered));
         b.rule("CLOSED-FD", uses(Uses.PIPE, Uses.THREADS), ReportScenarios::closedFd);
@@ -62,21 +65,64 @@ final class ReportScenarios {
 
     /**
      * A hung-up key whose interest excludes both directions must go quiet, not spin. Only PRIORITY-only
-     * interest or a disarmed ONESHOT key can exclude both: checked where declared.
+     * interest or a disarmed ONESHOT key can exclude both: checked where declared. poll(2) returns POLLHUP
+     * whatever the entry asked for, so a backend that keeps such an entry in the set returns from every
+     * wait at once, reports nothing, and busy-loops to the timeout: {@link Waits#idles} measures it.
      */
     static void noSpin(Run run) throws Exception {
         boolean checked = false;
         if (run.supports(Capability.PRIORITY)) {
-            run.contract(SelectorContract::aHungUpKeyOutsideItsInterestIsNotReportedAndDoesNotSpin);
+            Selector sel = run.open();
+            int[] sp = run.fds().socketPair();
+            sel.register(sp[0], PRIORITY);
+            run.fds().close(sp[1]); // AF_UNIX: the peer's close is POLLHUP at once (rule UNIX-HUP)
+            Waits.idles(run, sel, "PRIORITY key, peer closed");
+            assertThat(sel.key(sp[0]).isValid()).as("the quiet key stays registered").isTrue();
             checked = true;
         }
         if (run.supports(Capability.ONESHOT)) {
-            run.contract(SelectorContract::aDisarmedOneShotKeyWhosePeerHungUpIsNotReportedAndDoesNotSpin);
+            Selector sel = run.open();
+            int[] sp = run.fds().socketPair();
+            Fds.write(sp[1], 1);
+            sel.register(sp[0], READ | ONESHOT);
+            Expect.ready(sel, sp[0], READ);
+            run.fds().close(sp[1]);
+            Waits.idles(run, sel, "ONESHOT key fired, then peer closed");
+            sel.modify(sp[0], READ | ONESHOT);
+            run.ready(sel, sp[0], READ, "re-armed");
             checked = true;
         }
         if (!checked) {
             run.note("declares neither PRIORITY nor ONESHOT: no interest can exclude both R and W");
         }
+    }
+
+    /**
+     * Readiness in a direction the key did not ask for wakes nothing. An idle socket is writable and not
+     * readable; one whose send buffer is full with data queued to it is readable and not writable (a
+     * selector asked for both shows it). A READ key on the first and a WRITE key on the second must let
+     * the select sleep its whole timeout ({@link Waits#idles}). A backend that asks the kernel for both
+     * directions for every key and drops what the key did not ask for reports the same nothing, but each
+     * wait returns at once and the select busy-loops to its timeout.
+     */
+    static void unasked(Run run) throws Exception {
+        int[] idle = run.fds().socketPair();
+        int[] full = run.fds().socketPair();
+        assertThat(Fds.fill(full[0])).as("bytes written until EAGAIN").isPositive();
+        Kit.send(full[1], 1);
+        Selector both = run.open();
+        both.register(idle[0], READ | WRITE);
+        both.register(full[0], READ | WRITE);
+        run.without(run.ready(both, idle[0], WRITE, "idle, READ and WRITE asked"), READ, "an idle socket");
+        run.without(run.ready(both, full[0], READ, "send buffer full, 1 byte queued, READ and WRITE asked"), WRITE,
+                "a socket whose send buffer is full");
+
+        Selector sel = run.open();
+        sel.register(idle[0], READ);
+        Waits.idles(run, sel, "writable, not readable, READ asked");
+        sel.unregister(idle[0]);
+        sel.register(full[0], WRITE);
+        Waits.idles(run, sel, "readable, not writable, WRITE asked");
     }
 
     /**

@@ -1,20 +1,32 @@
 package dev.iomux.conformance;
 
+import static dev.iomux.Events.READ;
 import static dev.iomux.conformance.Scenarios.uses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.StringJoiner;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
+import dev.iomux.Ready;
+import dev.iomux.Selector;
 import dev.iomux.SelectorProvider;
+import dev.iomux.testing.Async;
+import dev.iomux.testing.Fds;
 import dev.iomux.testing.SelectorContract;
+import dev.iomux.testing.Signals;
 
 /** Section 6 of the catalog: timeouts, signals and wake-up. */
 final class TimingScenarios {
@@ -22,16 +34,13 @@ final class TimingScenarios {
     }
 
     static void define(Scenarios.Builder b) {
-        b.rule("TIMEOUT-BLOCK", uses(Uses.PIPE, Uses.THREADS), run -> run.contract(
-                SelectorContract::noTimeoutBlocksUntilAKeyIsReady, SelectorContract::wakeupReturnsABlockedSelect));
+        b.rule("TIMEOUT-BLOCK", uses(Uses.PIPE, Uses.THREADS), TimingScenarios::block);
         b.rule("TIMEOUT-ZERO", Uses.PIPE, run -> run.contract(
                 SelectorContract::zeroAndNegativeTimeoutsReturnAtOnceWithWhatIsReady));
-        b.rule("TIMEOUT-POSITIVE", Uses.PIPE, run -> run.contract(
-                SelectorContract::aPositiveTimeoutWaitsAtLeastThatLong));
+        b.rule("TIMEOUT-POSITIVE", Uses.PIPE, TimingScenarios::positive);
         b.rule("TIMEOUT-EMPTY", Uses.PIPE, run -> run.contract(
                 SelectorContract::anEmptySelectorHonoursItsTimeout));
-        b.rule("EINTR-RETRY", uses(Uses.PIPE, Uses.SIGNALS), run -> run.contract(
-                SelectorContract::aSignalInterruptingTheWaitIsRetriedWithTheTimeLeft));
+        b.rule("EINTR-RETRY", uses(Uses.PIPE, Uses.SIGNALS), TimingScenarios::signalled);
         b.rule("EINTR-STOP", uses(Uses.PIPE, Uses.SIGNALS), TimingScenarios::stopAndContinue);
         b.rule("WAKEUP", uses(Uses.PIPE, Uses.THREADS), run -> run.contract(
                 SelectorContract::wakeupReturnsABlockedSelect,
@@ -39,6 +48,173 @@ final class TimingScenarios {
                 SelectorContract::selectNowConsumesAPendingWakeup));
         b.rule("CLOSE-WAKES", uses(Uses.PIPE, Uses.THREADS), run -> run.contract(
                 SelectorContract::closeFromAnotherThreadWakesABlockedSelectWhichFailsAsClosed));
+    }
+
+    /** How long after a select without timeout began its key is made ready. */
+    private static final long BLOCK_MILLIS = 200;
+
+    /**
+     * With no timeout, the wait sleeps until the key is ready or wakeup() is called (the contract's case):
+     * {@link Waits#ROUNDS} selects without a
+     * timeout, each woken by a write {@link #BLOCK_MILLIS} ms later, report the key, and the selecting
+     * thread is hardly ever runnable meanwhile ({@link Waits}). A wait without timeout passed to the kernel
+     * as a zero timeout returns the same key at the same moment, after a busy loop.
+     */
+    static void block(Run run) throws Exception {
+        run.contract(SelectorContract::wakeupReturnsABlockedSelect);
+        Selector sel = run.open();
+        int[] p = run.fds().pipe();
+        sel.register(p[0], READ);
+        Waits.warmUp(sel);
+        Waits.Costs costs = new Waits.Costs();
+        for (int round = 0; round < Waits.ROUNDS; round++) {
+            CompletableFuture<Void> writer = Async.run(() -> {
+                Kit.sleep(BLOCK_MILLIS);
+                try {
+                    Fds.write(p[1], 1);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            Waits.Waited w = Waits.selectForever(sel);
+            writer.get(10, TimeUnit.SECONDS);
+            assertThat(w.got()).as("%s: round %d: a select without timeout returns the key made ready",
+                    run.backend(), round).extracting(Ready::fd).containsExactly(p[0]);
+            assertThat(w.millis()).as("%s: round %d: it waited for the write", run.backend(), round)
+                    .isGreaterThanOrEqualTo(BLOCK_MILLIS / 2);
+            assertThat(Fds.read(p[0], 16)).isEqualTo(1);
+            costs.add(w);
+        }
+        run.note(Waits.ROUNDS + " selects without timeout, a write " + BLOCK_MILLIS
+                + " ms later: R (" + costs + ")");
+        costs.checkRunnable(run, "a select without timeout woken after " + BLOCK_MILLIS + " ms",
+                Waits.runnableBudgetNanos(1, Duration.ofMillis(BLOCK_MILLIS).toNanos()));
+    }
+
+    /** The positive timeout {@link #positive} checks the deadline of. */
+    private static final long TIMED_MILLIS = 300;
+    /** A timeout below a millisecond, which a call taking milliseconds must round up, and how many selects of it. */
+    private static final Duration SUB_MILLISECOND = Duration.ofNanos(900_000);
+    private static final int SUB_MILLISECOND_SELECTS = 100;
+
+    /**
+     * A positive timeout with nothing ready: the contract's case (never early, sub-millisecond values
+     * included); then {@link Waits#ROUNDS} batches of {@link #SUB_MILLISECOND_SELECTS} selects of 900 us,
+     * which must sleep (poll and epoll_wait take milliseconds: 900 us rounded down is a zero timeout, and
+     * the select busy-loops to its deadline); then {@link Waits#ROUNDS} selects of {@link #TIMED_MILLIS} ms,
+     * which must sleep and return within {@link Waits#LATE_MILLIS} of their timeout (medians).
+     */
+    static void positive(Run run) throws Exception {
+        run.contract(SelectorContract::aPositiveTimeoutWaitsAtLeastThatLong);
+        Selector sel = run.open();
+        int[] p = run.fds().pipe();
+        sel.register(p[0], READ);
+        Waits.warmUp(sel);
+        Waits.Costs batches = new Waits.Costs();
+        for (int round = 0; round < Waits.ROUNDS; round++) {
+            Waits.Waited w = Waits.measure(() -> {
+                for (int i = 0; i < SUB_MILLISECOND_SELECTS; i++) {
+                    List<Ready> got = sel.select(SUB_MILLISECOND);
+                    if (!got.isEmpty()) {
+                        return got;
+                    }
+                }
+                return List.of();
+            });
+            assertThat(w.got()).as("%s: select(900 us) with nothing ready", run.backend()).isEmpty();
+            batches.add(w);
+        }
+        long batch = SUB_MILLISECOND.toNanos() * SUB_MILLISECOND_SELECTS;
+        assertThat(batches.medianNanos()).as("%s: %d selects of 900 us wait at least %s", run.backend(),
+                SUB_MILLISECOND_SELECTS, Waits.ms(batch)).isGreaterThanOrEqualTo(batch);
+        Waits.Costs timed = new Waits.Costs();
+        for (int round = 0; round < Waits.ROUNDS; round++) {
+            Waits.Waited w = Waits.select(sel, Duration.ofMillis(TIMED_MILLIS));
+            assertThat(w.got()).as("%s: round %d: nothing was ready", run.backend(), round).isEmpty();
+            assertThat(w.millis()).as("%s: round %d: select(%d ms) waits at least its timeout", run.backend(), round,
+                    TIMED_MILLIS).isGreaterThanOrEqualTo(TIMED_MILLIS);
+            timed.add(w);
+        }
+        run.note(Waits.ROUNDS + " x " + SUB_MILLISECOND_SELECTS
+                + " selects of 900 us: " + batches + "; " + Waits.ROUNDS + " selects of " + TIMED_MILLIS + " ms: - ("
+                + timed + ")");
+        batches.checkCpu(run, SUB_MILLISECOND_SELECTS + " selects of 900 us (rounded up, never down to a zero "
+                + "timeout)", Waits.cpuBudgetNanos(SUB_MILLISECOND_SELECTS, batch));
+        timed.checkRunnable(run, "a select of " + TIMED_MILLIS + " ms", Waits.runnableBudgetNanos(1,
+                Duration.ofMillis(TIMED_MILLIS).toNanos()));
+        assertThat(timed.medianNanos() / 1_000_000).as("%s: select(%d ms) with nothing ready and no signal returns "
+                + "within %d ms of its timeout (median of %s)", run.backend(), TIMED_MILLIS, Waits.LATE_MILLIS, timed)
+                .isLessThan(TIMED_MILLIS + Waits.LATE_MILLIS);
+    }
+
+    /** The timeout of {@link #signalled}'s selects. */
+    private static final long SIGNALLED_MILLIS = 500;
+    /** How often, and how many times, a signal interrupts each of them. */
+    private static final long SIGNAL_EVERY_MILLIS = 25;
+    private static final int SIGNALS = 12;
+    /**
+     * How late a signalled select may return past its deadline (the median of {@link Waits#ROUNDS}): more
+     * than {@link Waits#LATE_MILLIS}, for the signals' handling, but less than the
+     * {@code SIGNALS * SIGNAL_EVERY_MILLIS} ms a retry with the whole timeout again adds.
+     */
+    private static final long SIGNALLED_LATE_MILLIS = 150;
+
+    /**
+     * A signal with a handler makes select, poll and epoll_wait fail with EINTR whatever SA_RESTART says
+     * (signal(7): never restarted). {@link Waits#ROUNDS} selects of {@link #SIGNALLED_MILLIS} ms, each
+     * interrupted by a SIGWINCH every {@link #SIGNAL_EVERY_MILLIS} ms for the first
+     * {@code SIGNALS * SIGNAL_EVERY_MILLIS} ms, aimed at the selecting thread with pthread_kill: each
+     * returns no keys, not before its timeout, and (the median) not later than
+     * {@link #SIGNALLED_LATE_MILLIS} past it, so a retry takes the time left to the deadline, not the
+     * whole timeout again (Netty #16244 hung for minutes). The retries sleep too: the median time the
+     * selecting thread was runnable is within the budget of one select per signal ({@link Waits}).
+     */
+    static void signalled(Run run) throws Exception {
+        Signals.installWinchHandler();
+        Selector sel = run.open();
+        int[] p = run.fds().pipe();
+        sel.register(p[0], READ);
+        Waits.warmUp(sel);
+        int before = Signals.handled();
+        Waits.Costs costs = new Waits.Costs();
+        for (int round = 0; round < Waits.ROUNDS; round++) {
+            AtomicLong selectingThread = new AtomicLong();
+            CountDownLatch selecting = new CountDownLatch(1);
+            CompletableFuture<Waits.Waited> result = Async.supply(() -> {
+                selectingThread.set(Signals.self());
+                selecting.countDown();
+                try {
+                    return Waits.select(sel, Duration.ofMillis(SIGNALLED_MILLIS));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            selecting.await();
+            for (int i = 0; i < SIGNALS && !result.isDone(); i++) {
+                Kit.sleep(SIGNAL_EVERY_MILLIS);
+                Signals.interrupt(selectingThread.get());
+            }
+            Waits.Waited w = result.get(10, TimeUnit.SECONDS);
+            assertThat(w.got()).as("%s: round %d: nothing was ready", run.backend(), round).isEmpty();
+            assertThat(w.millis()).as("%s: round %d: a signalled select(%d ms) does not return early with nothing",
+                    run.backend(), round, SIGNALLED_MILLIS).isGreaterThanOrEqualTo(SIGNALLED_MILLIS);
+            costs.add(w);
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (Signals.handled() == before && System.nanoTime() < deadline) {
+            Kit.sleep(10);
+        }
+        assertThat(Signals.handled()).as("the signals were delivered").isGreaterThan(before);
+        run.note(Waits.ROUNDS + " selects of " + SIGNALLED_MILLIS + " ms, a signal every " + SIGNAL_EVERY_MILLIS
+                + " ms for " + SIGNALS * SIGNAL_EVERY_MILLIS + " ms: - (" + costs + ")");
+        assertThat(costs.medianNanos() / 1_000_000).as("%s: a select(%d ms) interrupted by signals for its first %d ms "
+                + "retries with the time left to its deadline: it returns within %d ms of it (median of %s); a "
+                + "retry with the whole timeout again returns late by the time waited before the last signal, about "
+                + "%d ms", run.backend(), SIGNALLED_MILLIS, SIGNALS * SIGNAL_EVERY_MILLIS, SIGNALLED_LATE_MILLIS, costs,
+                SIGNALS * SIGNAL_EVERY_MILLIS)
+                .isLessThan(SIGNALLED_MILLIS + SIGNALLED_LATE_MILLIS);
+        costs.checkRunnable(run, "a select of " + SIGNALLED_MILLIS + " ms interrupted " + SIGNALS + " times",
+                Waits.runnableBudgetNanos(1 + SIGNALS, Duration.ofMillis(SIGNALLED_MILLIS).toNanos()));
     }
 
     /** How long each of the child's selects waits. */
