@@ -133,9 +133,13 @@ public final class Conformance {
     static AssertionError failure(Outcome o, Mechanism.Decision family) {
         Throwable f = o.failure();
         String message = f.getMessage() == null ? f.toString() : f.getMessage();
-        return new AssertionError(o.ruleId() + " on " + o.backend() + ": " + message
+        String head = o.ruleId() + " on " + o.backend();
+        // A contract case's failure and a hang say it all already: the assertion itself is the cause to show,
+        // and a hang has none (its stacks are in the message).
+        Throwable cause = f instanceof Run.ContractCaseFailure || f instanceof Hang ? f.getCause() : f;
+        return new AssertionError((message.startsWith(head) ? "" : head + ": ") + message
                 + "\nobserved before the failure: " + (o.observed().isEmpty() ? "(nothing recorded)" : o.observed())
-                + "\nfamily: " + family, f);
+                + "\nfamily: " + family, cause);
     }
 
     /**
@@ -207,9 +211,10 @@ public final class Conformance {
                 // The stacks first: cancelling interrupts the scenario thread, which may then move on.
                 String stacks = threadsBefore.stacksOfThoseStartedSince(scenarioThread.get());
                 f.cancel(true);
-                failure = new AssertionError(ruleId + " on " + provider.name() + " did not finish within "
+                failure = new Hang(ruleId + " on " + provider.name() + " did not finish within "
                         + timeoutSeconds + " s: a hang (a slow machine may allow more with -D" + TIMEOUT_PROPERTY
-                        + "=SECONDS). The scenario's threads:\n" + stacks);
+                        + "=SECONDS)" + (run.failedCase() == null ? "" : ", tearing down after " + run.failedCase())
+                        + ". The scenario's threads:\n" + stacks);
             }
             if (failure == null) {
                 failure = leaks(fdsBefore, blocksBefore);
@@ -221,6 +226,20 @@ public final class Conformance {
         }
         return new Outcome(ruleId, provider.name(), failure == null, run.observed(), failure,
                 (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** A scenario that did not end in time; the stacks of its threads are the message, it has none itself. */
+    static final class Hang extends AssertionError {
+        private static final long serialVersionUID = 1L;
+
+        Hang(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this; // the kit's own frames, which say nothing of the hang
+        }
     }
 
     /**
@@ -256,7 +275,12 @@ public final class Conformance {
             ThreadMXBean mx = ManagementFactory.getThreadMXBean();
             StringBuilder b = new StringBuilder();
             for (Thread t : threads) {
-                StackTraceElement[] stack = all.getOrDefault(t, t.getStackTrace());
+                StackTraceElement[] stack = all.getOrDefault(t, new StackTraceElement[0]);
+                // A thread caught between Java and a native call may show no frames: ask again.
+                for (int i = 0; i < 20 && stack.length == 0 && t.isAlive(); i++) {
+                    Kit.sleep(5);
+                    stack = t.getStackTrace();
+                }
                 b.append('"').append(t.getName()).append("\" ").append(t.getState());
                 ThreadInfo info = mx.getThreadInfo(t.getId());
                 if (info != null && info.getLockName() != null) {

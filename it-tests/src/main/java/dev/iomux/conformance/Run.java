@@ -29,7 +29,8 @@ public final class Run implements AutoCloseable {
     private final Mechanism mechanism;
     private final Fds fds = new Fds();
     private final List<Selector> selectors = new ArrayList<>();
-    private final StringJoiner observed = new StringJoiner("; ");
+    private final StringJoiner observed = new StringJoiner("; "); // synchronized: read by the kit on a hang
+    private volatile String failedCase;
 
     Run(SelectorProvider provider, Mechanism mechanism) {
         this.provider = provider;
@@ -116,7 +117,7 @@ public final class Run implements AutoCloseable {
     }
 
     /** Records a free-form observation for the matrix. */
-    public void note(String observation) {
+    public synchronized void note(String observation) {
         observed.add(observation);
     }
 
@@ -145,6 +146,7 @@ public final class Run implements AutoCloseable {
                 c.run(contract);
             } catch (Throwable t) {
                 failure = t;
+                failedCase = describe(name, t); // in case the tear-down hangs: the kit's hang report shows it
             } finally {
                 try {
                     contract.tearDown();
@@ -156,10 +158,11 @@ public final class Run implements AutoCloseable {
                     }
                 }
             }
+            failedCase = null;
             if (failure != null) {
                 note(passed.size() + " of " + cases.length + " contract case(s) passed"
                         + (passed.isEmpty() ? "" : " (" + String.join(", ", passed) + ")") + ", then " + name + " failed");
-                throw new AssertionError(describe(name, failure), failure);
+                throw new ContractCaseFailure(describe(name, failure), failure);
             }
             passed.add(name);
         }
@@ -178,6 +181,15 @@ public final class Run implements AutoCloseable {
          * @throws Exception on failure
          */
         void run(SelectorContract contract) throws Exception;
+    }
+
+    /** A case of the contract failed: the message names it, the cause is its own failure. */
+    static final class ContractCaseFailure extends AssertionError {
+        private static final long serialVersionUID = 1L;
+
+        ContractCaseFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     /** The contract method a case refers to, read from the serialized form of its method reference. */
@@ -222,8 +234,13 @@ public final class Run implements AutoCloseable {
         return provider.name();
     }
 
-    String observed() {
+    synchronized String observed() {
         return observed.toString();
+    }
+
+    /** @return the failure of a contract case whose tear-down has not finished, or null */
+    String failedCase() {
+        return failedCase;
     }
 
     /**
