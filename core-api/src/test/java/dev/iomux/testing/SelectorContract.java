@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -43,8 +44,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The selector contract every backend module runs against itself: the API rules (API-*), timeouts
  * (TIMEOUT-*), wake-up (WAKEUP, CLOSE-WAKES), threads (API-THREADS) and delivery (REPORT-*) of
- * ../shared/spec/readiness-rules.md, on real descriptors. Capability-dependent cases follow what the
- * backend declares. The readiness rules of sockets, pipes and files are the conformance kit's (it-tests).
+ * docs/readiness-rules.md, on real descriptors. Capability-dependent cases follow what the backend
+ * declares. The readiness rules of sockets, pipes and files are the conformance kit's (it-tests), which
+ * also runs these cases one by one as the scenarios of those rules.
+ *
+ * <p>Every assertion says what it expects ({@code .as(...)}), so that a failing case reads as the rule it
+ * checks, with what was observed, on a port's console as here.
  *
  * <p>A backend's test is {@code class XContractTest extends SelectorContract} with {@link #open()}.
  */
@@ -80,39 +85,41 @@ public abstract class SelectorContract {
         int[] p = fds.pipe();
         Object att = new Object();
         SelectorKey key = sel.register(p[0], READ, att);
-        assertThat(key.fd()).isEqualTo(p[0]);
-        assertThat(key.events()).isEqualTo(READ);
-        assertThat(key.interest()).isEqualTo(READ);
-        assertThat(key.attachment()).isSameAs(att);
-        assertThat(key.selector()).isSameAs(sel);
-        assertThat(key.isValid()).isTrue();
-        assertThat(sel.key(p[0])).isSameAs(key);
-        assertThat(sel.register(p[1], WRITE).attachment()).isNull();
+        assertThat(key.fd()).as("the key's fd").isEqualTo(p[0]);
+        assertThat(key.events()).as("the key's events").isEqualTo(READ);
+        assertThat(key.interest()).as("the key's interest").isEqualTo(READ);
+        assertThat(key.attachment()).as("the key's attachment").isSameAs(att);
+        assertThat(key.selector()).as("the key's selector").isSameAs(sel);
+        assertThat(key.isValid()).as("a registered key is valid").isTrue();
+        assertThat(sel.key(p[0])).as("key(fd) returns the key register returned").isSameAs(key);
+        assertThat(sel.register(p[1], WRITE).attachment()).as("register(fd, events) attaches nothing").isNull();
     }
 
     @Test
     public void registerRefusesBadMasksNamingTheFd() throws IOException {
         int[] p = fds.pipe();
-        assertThatThrownBy(() -> sel.register(p[0], 0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> sel.register(p[0], 0), "register(fd %d, 0) is refused naming the fd", p[0])
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("fd " + p[0]).hasMessageContaining("no interest");
-        assertThatThrownBy(() -> sel.register(p[0], 1 << 20)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("unknown bits");
-        assertThatThrownBy(() -> sel.register(p[0], READ | Events.HANGUP))
+        assertThatThrownBy(() -> sel.register(p[0], 1 << 20), "register with unknown bits is refused")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown bits");
+        assertThatThrownBy(() -> sel.register(p[0], READ | Events.HANGUP), "register(READ | HANGUP) is refused")
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("HANGUP");
-        assertThatThrownBy(() -> sel.register(p[0], ONESHOT))
+        assertThatThrownBy(() -> sel.register(p[0], ONESHOT), "register(ONESHOT) without an interest is refused")
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no interest");
-        assertThatThrownBy(() -> sel.register(-1, READ)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("negative");
-        assertThat(sel.keys()).isEmpty();
+        assertThatThrownBy(() -> sel.register(-1, READ), "register(-1) is refused")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
+        assertThat(sel.keys()).as("refused registrations leave no key").isEmpty();
     }
 
     @Test
     public void registerRefusesADuplicate() throws IOException {
         int[] p = fds.pipe();
         SelectorKey first = sel.register(p[0], READ, "first");
-        assertThatThrownBy(() -> sel.register(p[0], READ, "second")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> sel.register(p[0], READ, "second"), "a second register of fd %d is refused", p[0])
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("fd " + p[0]).hasMessageContaining("already registered");
-        assertThat(sel.key(p[0])).isSameAs(first);
+        assertThat(sel.key(p[0])).as("the first registration stays").isSameAs(first);
     }
 
     /** The duplicate's message ran the existing attachment's toString(): its exception, or its 4 MiB. */
@@ -126,21 +133,26 @@ public abstract class SelectorContract {
             }
         };
         sel.register(p[0], READ, hostile);
-        assertThatThrownBy(() -> sel.register(p[0], WRITE, "second")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> sel.register(p[0], WRITE, "second"),
+                "a duplicate register is refused without calling the attachment's toString()")
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("fd " + p[0]).hasMessageContaining("already registered")
-                .hasMessageContaining("READ").satisfies(e -> assertThat(e.getMessage().length()).isLessThan(300));
-        assertThat(sel.key(p[0]).attachment()).isSameAs(hostile);
+                .hasMessageContaining("READ").satisfies(e -> assertThat(e.getMessage().length())
+                        .as("length of the duplicate's message").isLessThan(300));
+        assertThat(sel.key(p[0]).attachment()).as("the first registration's attachment stays").isSameAs(hostile);
     }
 
     @Test
     public void registerRefusesAClosedFdOnEveryBackendAndLeavesNoKey() throws IOException {
         int[] p = fds.pipe();
         fds.close(p[0]);
-        assertThatThrownBy(() -> sel.register(p[0], READ)).isInstanceOf(NativeIOException.class)
-                .satisfies(e -> assertThat(((NativeIOException) e).errnoName()).isEqualTo("EBADF"))
+        assertThatThrownBy(() -> sel.register(p[0], READ),
+                "register of closed fd %d fails with EBADF at once (select and poll must check with fcntl)", p[0])
+                .isInstanceOf(NativeIOException.class)
+                .satisfies(e -> assertThat(((NativeIOException) e).errnoName()).as("errno").isEqualTo("EBADF"))
                 .hasMessageContaining("fd=" + p[0]);
-        assertThat(sel.keys()).isEmpty();
-        assertThat(sel.key(p[0])).isNull();
+        assertThat(sel.keys()).as("a refused register leaves no key").isEmpty();
+        assertThat(sel.key(p[0])).as("key(fd) of the refused fd").isNull();
     }
 
     @Test
@@ -154,10 +166,11 @@ public abstract class SelectorContract {
                 sel.register(p[0], READ | bit);
                 sel.unregister(p[0]);
             } else {
-                assertThatThrownBy(() -> sel.register(p[0], READ | bit))
+                assertThatThrownBy(() -> sel.register(p[0], READ | bit),
+                        "%s declares no %s: register(READ | %s) is refused naming it", sel.backend(), cap, Events.toString(bit))
                         .isInstanceOf(UnsupportedOperationException.class)
                         .hasMessageContaining(sel.backend()).hasMessageContaining(Events.toString(bit));
-                assertThat(sel.keys()).isEmpty();
+                assertThat(sel.keys()).as("a refused mode leaves no key").isEmpty();
             }
         }
     }
@@ -166,18 +179,18 @@ public abstract class SelectorContract {
     public void exclusiveRefusesOneShotAndPriority() throws IOException {
         int[] p = fds.pipe();
         if (!supports(Capability.EXCLUSIVE)) {
-            assertThatThrownBy(() -> sel.register(p[0], READ | EXCLUSIVE))
+            assertThatThrownBy(() -> sel.register(p[0], READ | EXCLUSIVE), "EXCLUSIVE is refused where not declared")
                     .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("EXCLUSIVE");
             return;
         }
-        assertThatThrownBy(() -> sel.register(p[0], READ | EXCLUSIVE | ONESHOT))
+        assertThatThrownBy(() -> sel.register(p[0], READ | EXCLUSIVE | ONESHOT), "EXCLUSIVE with ONESHOT is refused")
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("EXCLUSIVE");
-        assertThatThrownBy(() -> sel.register(p[0], PRIORITY | EXCLUSIVE))
+        assertThatThrownBy(() -> sel.register(p[0], PRIORITY | EXCLUSIVE), "EXCLUSIVE with PRIORITY is refused")
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("EXCLUSIVE");
         sel.register(p[0], READ | EXCLUSIVE);
-        assertThatThrownBy(() -> sel.modify(p[0], READ | WRITE)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("EXCLUSIVE");
-        assertThat(sel.key(p[0]).events()).isEqualTo(READ | EXCLUSIVE);
+        assertThatThrownBy(() -> sel.modify(p[0], READ | WRITE), "an EXCLUSIVE registration cannot be modified")
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("EXCLUSIVE");
+        assertThat(sel.key(p[0]).events()).as("a refused modify leaves the key as it was").isEqualTo(READ | EXCLUSIVE);
     }
 
     @Test
@@ -195,12 +208,12 @@ public abstract class SelectorContract {
         fds.track(high);
         if (high > max) {
             int fd = high;
-            assertThatThrownBy(() -> sel.register(fd, READ)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("fd " + high);
-            assertThat(sel.keys()).isEmpty();
+            assertThatThrownBy(() -> sel.register(fd, READ), "fd %d above the declared maxFd %d is refused", fd, max)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fd " + high);
+            assertThat(sel.keys()).as("a refused fd leaves no key").isEmpty();
         } else {
             sel.register(high, READ);
-            assertThat(Expect.ready(sel, high, READ)).isNotZero();
+            assertThat(Expect.ready(sel, high, READ)).as("fd %d (past 1024) is watched", high).isNotZero();
         }
     }
 
@@ -210,13 +223,16 @@ public abstract class SelectorContract {
     public void unregisterReturnsTheKeyAndRefusesUnknownFds() throws IOException {
         int[] p = fds.pipe();
         SelectorKey key = sel.register(p[0], READ);
-        assertThat(sel.unregister(p[0])).isSameAs(key);
-        assertThat(key.isValid()).isFalse();
-        assertThat(sel.key(p[0])).isNull();
-        assertThatThrownBy(() -> sel.unregister(p[0])).isInstanceOf(IllegalStateException.class)
+        assertThat(sel.unregister(p[0])).as("unregister returns the key").isSameAs(key);
+        assertThat(key.isValid()).as("an unregistered key is invalid").isFalse();
+        assertThat(sel.key(p[0])).as("key(fd) after unregister").isNull();
+        assertThatThrownBy(() -> sel.unregister(p[0]), "a second unregister of fd %d is refused", p[0])
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("fd " + p[0]).hasMessageContaining("not registered");
-        assertThatThrownBy(() -> sel.unregister(999_999)).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> sel.unregister(-3)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> sel.unregister(999_999), "unregister of an unknown fd is refused")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> sel.unregister(-3), "unregister(-3) is refused")
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -228,7 +244,7 @@ public abstract class SelectorContract {
         fds.close(p[1]);
         sel.unregister(p[0]);
         sel.unregister(p[1]);
-        assertThat(sel.keys()).isEmpty();
+        assertThat(sel.keys()).as("unregister works after close(fd)").isEmpty();
     }
 
     @Test
@@ -238,10 +254,10 @@ public abstract class SelectorContract {
         int[] other = fds.socketPair();
         Descriptors.dup2(other[0], p[0]); // closes the registered pipe end, reuses its number
         sel.unregister(p[0]);
-        assertThat(sel.keys()).isEmpty();
+        assertThat(sel.keys()).as("unregister works after the fd's number was reused").isEmpty();
         // The number is free for a new registration of the new file.
         sel.register(p[0], WRITE);
-        assertThat(Expect.ready(sel, p[0], WRITE)).isNotZero();
+        assertThat(Expect.ready(sel, p[0], WRITE)).as("the reused number registered again is watched").isNotZero();
     }
 
     // --- API-MODIFY --------------------------------------------------------------------------------
@@ -251,21 +267,21 @@ public abstract class SelectorContract {
         int[] sp = fds.socketPair();
         SelectorKey k1 = sel.register(sp[0], READ, "a");
         SelectorKey k2 = sel.modify(sp[0], READ | WRITE, "b");
-        assertThat(k2).isNotSameAs(k1);
-        assertThat(k1.events()).isEqualTo(READ);
-        assertThat(k1.attachment()).isEqualTo("a");
-        assertThat(k2.events()).isEqualTo(READ | WRITE);
-        assertThat(k2.attachment()).isEqualTo("b");
-        assertThat(sel.key(sp[0])).isSameAs(k2);
-        assertThat(k1.isValid()).isTrue();
+        assertThat(k2).as("modify returns a new key").isNotSameAs(k1);
+        assertThat(k1.events()).as("the old key's events are unchanged").isEqualTo(READ);
+        assertThat(k1.attachment()).as("the old key's attachment is unchanged").isEqualTo("a");
+        assertThat(k2.events()).as("the new key's events").isEqualTo(READ | WRITE);
+        assertThat(k2.attachment()).as("the new key's attachment").isEqualTo("b");
+        assertThat(sel.key(sp[0])).as("key(fd) returns the new key").isSameAs(k2);
+        assertThat(k1.isValid()).as("the old key stays valid while the fd is registered").isTrue();
         SelectorKey k3 = sel.modify(sp[0], WRITE);
         assertThat(k3.attachment()).as("modify(fd, events) keeps the attachment").isEqualTo("b");
         SelectorKey k4 = sel.modify(sp[0], WRITE, "c");
-        assertThat(k4.events()).isEqualTo(WRITE);
-        assertThat(k4.attachment()).isEqualTo("c");
+        assertThat(k4.events()).as("events after modify(fd, WRITE, att)").isEqualTo(WRITE);
+        assertThat(k4.attachment()).as("attachment after modify(fd, WRITE, att)").isEqualTo("c");
         assertThat(sel.modify(sp[0], WRITE, "c")).as("nothing changed: same key").isSameAs(k4);
         sel.unregister(sp[0]);
-        assertThat(k1.isValid()).isFalse();
+        assertThat(k1.isValid()).as("unregister invalidates old keys too").isFalse();
     }
 
     @Test
@@ -286,8 +302,8 @@ public abstract class SelectorContract {
             sleep(20);
         }
         assertThat(between).as("keys replaced by later modifies are garbage").allMatch(r -> r.get() == null);
-        assertThat(first.isValid()).isTrue();
-        assertThat(sel.key(sp[0])).isSameAs(last);
+        assertThat(first.isValid()).as("the first key stays valid").isTrue();
+        assertThat(sel.key(sp[0])).as("key(fd) is the last modify's key").isSameAs(last);
     }
 
     @Test
@@ -296,20 +312,23 @@ public abstract class SelectorContract {
         sel.register(sp[0], READ);
         Expect.notReady(sel, sp[0]); // writable, but only READ is asked for
         sel.modify(sp[0], WRITE);
-        assertThat(Expect.ready(sel, sp[0], WRITE) & READ).isZero();
+        assertThat(Expect.ready(sel, sp[0], WRITE) & READ).as("after modify to WRITE, READ is not reported").isZero();
         sel.modify(sp[0], READ);
         Expect.notReady(sel, sp[0]);
     }
 
     @Test
     public void modifyRefusesUnknownFds() throws IOException {
-        assertThatThrownBy(() -> sel.modify(12345, READ)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> sel.modify(12345, READ), "modify of an unregistered fd is refused naming it")
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("fd 12345").hasMessageContaining("not registered");
-        assertThatThrownBy(() -> sel.modify(12345, READ, null)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> sel.modify(12345, READ, null), "modify(fd, events, att) of an unregistered fd is refused")
+                .isInstanceOf(IllegalStateException.class);
         int[] p = fds.pipe();
         sel.register(p[0], READ);
-        assertThatThrownBy(() -> sel.modify(p[0], 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThat(sel.key(p[0]).events()).isEqualTo(READ);
+        assertThatThrownBy(() -> sel.modify(p[0], 0), "modify(fd, 0) is refused")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(sel.key(p[0]).events()).as("a refused modify leaves the key as it was").isEqualTo(READ);
     }
 
     // --- API-CLOSE ---------------------------------------------------------------------------------
@@ -320,17 +339,23 @@ public abstract class SelectorContract {
         SelectorKey key = sel.register(p[0], READ);
         Map<Integer, SelectorKey> view = sel.keys();
         sel.close();
-        assertThat(sel.isOpen()).isFalse();
-        assertThat(key.isValid()).isFalse();
-        assertThatThrownBy(() -> sel.key(p[0])).isInstanceOf(SelectorClosedException.class)
-                .hasMessageContaining("closed");
-        assertThatThrownBy(() -> sel.register(p[1], WRITE)).isInstanceOf(SelectorClosedException.class);
-        assertThatThrownBy(() -> sel.modify(p[0], WRITE)).isInstanceOf(SelectorClosedException.class);
-        assertThatThrownBy(() -> sel.unregister(p[0])).isInstanceOf(SelectorClosedException.class);
-        assertThatThrownBy(sel::selectNow).isInstanceOf(SelectorClosedException.class);
-        assertThatThrownBy(() -> sel.select(Duration.ofMillis(10))).isInstanceOf(SelectorClosedException.class);
-        assertThatThrownBy(sel::keys).isInstanceOf(SelectorClosedException.class);
-        assertThatThrownBy(view::size).isInstanceOf(SelectorClosedException.class);
+        assertThat(sel.isOpen()).as("isOpen() after close").isFalse();
+        assertThat(key.isValid()).as("keys are invalid after close").isFalse();
+        assertThatThrownBy(() -> sel.key(p[0]), "key(fd) after close fails as closed")
+                .isInstanceOf(SelectorClosedException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> sel.register(p[1], WRITE), "register after close fails as closed")
+                .isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(() -> sel.modify(p[0], WRITE), "modify after close fails as closed")
+                .isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(() -> sel.unregister(p[0]), "unregister after close fails as closed")
+                .isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(sel::selectNow, "selectNow after close fails as closed")
+                .isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(() -> sel.select(Duration.ofMillis(10)), "select after close fails as closed")
+                .isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(sel::keys, "keys() after close fails as closed").isInstanceOf(SelectorClosedException.class);
+        assertThatThrownBy(view::size, "a keys() view taken before close fails as closed")
+                .isInstanceOf(SelectorClosedException.class);
         sel.close();
         sel.wakeup(); // harmless after close
         assertThat(Descriptors.isOpen(p[0])).as("close leaves registered descriptors open").isTrue();
@@ -344,12 +369,16 @@ public abstract class SelectorContract {
         for (int i = 0; i < 20; i++) {
             many.add(open());
         }
-        assertThat(LeakCheck.openDescriptors().size()).isGreaterThan(before.size());
+        assertThat(LeakCheck.openDescriptors().size()).as("open descriptors with 20 selectors open")
+                .isGreaterThan(before.size());
         for (Selector s : many) {
             s.close();
         }
-        assertThat(LeakCheck.leaked(before, LeakCheck.openDescriptors())).isEmpty();
-        assertThat(dev.iomux.spi.NativeBuffer.liveBlocks()).isEqualTo(blocks);
+        assertThat(LeakCheck.leaked(before, LeakCheck.openDescriptors()))
+                .as("descriptors left open after closing 20 selectors").isEmpty();
+        assertThat(dev.iomux.spi.NativeBuffer.liveBlocks())
+                .as("NativeBuffer blocks live after closing 20 selectors (native memory must come from NativeBuffer "
+                        + "and be freed by implClose)").isEqualTo(blocks);
     }
 
     // --- API-KEYS ----------------------------------------------------------------------------------
@@ -357,20 +386,21 @@ public abstract class SelectorContract {
     @Test
     public void keysIsALiveReadOnlyView() throws IOException {
         Map<Integer, SelectorKey> keys = sel.keys();
-        assertThat(keys).isEmpty();
+        assertThat(keys).as("keys() of a new selector").isEmpty();
         int[] p = fds.pipe();
         SelectorKey k = sel.register(p[0], READ);
-        assertThat(keys).hasSize(1).containsEntry(p[0], k);
-        assertThat(keys.get("not an fd")).isNull();
+        assertThat(keys).as("the view taken before register shows it").hasSize(1).containsEntry(p[0], k);
+        assertThat(keys.get("not an fd")).as("get(a non-Integer)").isNull();
         SelectorKey k2 = sel.modify(p[0], READ, "x");
-        assertThat(keys.get(p[0])).isSameAs(k2);
+        assertThat(keys.get(p[0])).as("the view shows the key modify returned").isSameAs(k2);
         sel.register(p[1], WRITE);
-        assertThat(keys.keySet()).containsExactlyInAnyOrder(p[0], p[1]);
-        assertThatThrownBy(() -> keys.put(p[1], k)).isInstanceOf(UnsupportedOperationException.class);
-        assertThatThrownBy(() -> keys.remove(p[0])).isInstanceOf(UnsupportedOperationException.class);
-        assertThatThrownBy(keys::clear).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(keys.keySet()).as("the view's fds").containsExactlyInAnyOrder(p[0], p[1]);
+        assertThatThrownBy(() -> keys.put(p[1], k), "keys() is read-only: put").isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> keys.remove(p[0]), "keys() is read-only: remove")
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(keys::clear, "keys() is read-only: clear").isInstanceOf(UnsupportedOperationException.class);
         sel.unregister(p[0]);
-        assertThat(keys).hasSize(1).doesNotContainKey(p[0]);
+        assertThat(keys).as("the view after unregister").hasSize(1).doesNotContainKey(p[0]);
     }
 
     // --- API-SELECT-RESULT, SELECT-ONE-ENTRY, REPORT-MASKED -----------------------------------------
@@ -381,10 +411,11 @@ public abstract class SelectorContract {
         Fds.write(sp[1], 3);
         sel.register(sp[0], READ | WRITE);
         List<Ready> got = sel.select(Expect.PATIENCE);
-        assertThat(got).hasSize(1);
-        assertThat(got.get(0).events() & (READ | WRITE)).isEqualTo(READ | WRITE);
-        assertThat(got.get(0).isReadable()).isTrue();
-        assertThat(got.get(0).isWritable()).isTrue();
+        assertThat(got).as("a key ready both ways is one entry").hasSize(1);
+        assertThat(Events.toString(got.get(0).events() & (READ | WRITE))).as("its events")
+                .isEqualTo(Events.toString(READ | WRITE));
+        assertThat(got.get(0).isReadable()).as("isReadable()").isTrue();
+        assertThat(got.get(0).isWritable()).as("isWritable()").isTrue();
     }
 
     @Test
@@ -393,8 +424,9 @@ public abstract class SelectorContract {
         Fds.write(sp[1], 3); // sp[0] is readable and writable
         sel.register(sp[0], READ);
         int ev = Expect.ready(sel, sp[0], READ);
-        assertThat(ev & Events.INTERESTS).isEqualTo(READ);
-        assertThat(ev & ~(Events.INTERESTS | Events.FLAGS)).isZero();
+        assertThat(Events.toString(ev & Events.INTERESTS)).as("directions reported for a READ key that is also writable")
+                .isEqualTo(Events.toString(READ));
+        assertThat(ev & ~(Events.INTERESTS | Events.FLAGS)).as("no mode bits in reported events").isZero();
     }
 
     @Test
@@ -411,9 +443,11 @@ public abstract class SelectorContract {
             seen.clear();
             sel.select(100, TimeUnit.MILLISECONDS, (key, events) -> seen.add(key.attachment()));
         }
-        assertThat(seen).containsExactlyInAnyOrder("a", "b");
-        assertThatThrownBy(() -> sel.select((ReadyHandler) null)).isInstanceOf(NullPointerException.class);
-        assertThatThrownBy(() -> sel.select((Duration) null)).isInstanceOf(NullPointerException.class);
+        assertThat(seen).as("keys the handler saw, each once").containsExactlyInAnyOrder("a", "b");
+        assertThatThrownBy(() -> sel.select((ReadyHandler) null), "select(null handler) is refused")
+                .isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> sel.select((Duration) null), "select(null Duration) is refused")
+                .isInstanceOf(NullPointerException.class);
     }
 
     // --- TIMEOUT-* ---------------------------------------------------------------------------------
@@ -426,13 +460,14 @@ public abstract class SelectorContract {
         for (Duration t : new Duration[] {Duration.ZERO, Duration.ofMillis(-1), Duration.ofDays(-3)}) {
             long start = System.nanoTime();
             List<Ready> got = sel.select(t);
-            assertThat(millisSince(start)).isLessThan(2_000);
-            assertThat(got).extracting(Ready::fd).containsExactly(p[1]);
+            assertThat(millisSince(start)).as("ms taken by select(%s), which must not wait", t).isLessThan(2_000);
+            assertThat(got).extracting(Ready::fd).as("select(%s) reports the writable end only", t).containsExactly(p[1]);
         }
-        assertThat(sel.selectNow()).extracting(Ready::fd).containsExactly(p[1]);
-        assertThat(sel.select(0, TimeUnit.SECONDS, (k, e) -> { })).isEqualTo(1);
-        assertThat(sel.select(-5, TimeUnit.SECONDS, (k, e) -> { })).isEqualTo(1);
-        assertThat(sel.selectNow((k, e) -> { })).isEqualTo(1);
+        assertThat(sel.selectNow()).extracting(Ready::fd).as("selectNow() reports the writable end only")
+                .containsExactly(p[1]);
+        assertThat(sel.select(0, TimeUnit.SECONDS, (k, e) -> { })).as("select(0 s, handler) count").isEqualTo(1);
+        assertThat(sel.select(-5, TimeUnit.SECONDS, (k, e) -> { })).as("select(-5 s, handler) count").isEqualTo(1);
+        assertThat(sel.selectNow((k, e) -> { })).as("selectNow(handler) count").isEqualTo(1);
     }
 
     @Test
@@ -442,8 +477,8 @@ public abstract class SelectorContract {
         for (Duration t : new Duration[] {Duration.ofNanos(1), Duration.ofNanos(900_000),
                 Duration.ofNanos(1_500_000), Duration.ofMillis(120)}) {
             long start = System.nanoTime();
-            assertThat(sel.select(t)).isEmpty();
-            assertThat(System.nanoTime() - start).as("%s waited at least %s", sel.backend(), t)
+            assertThat(sel.select(t)).as("select(%s) with nothing ready", t).isEmpty();
+            assertThat(System.nanoTime() - start).as("%s waited at least %s (ns)", sel.backend(), t)
                     .isGreaterThanOrEqualTo(t.toNanos());
         }
     }
@@ -451,9 +486,9 @@ public abstract class SelectorContract {
     @Test
     public void anEmptySelectorHonoursItsTimeout() throws IOException {
         long start = System.nanoTime();
-        assertThat(sel.select(Duration.ofMillis(150))).isEmpty();
-        assertThat(millisSince(start)).isGreaterThanOrEqualTo(150);
-        assertThat(sel.selectNow()).isEmpty();
+        assertThat(sel.select(Duration.ofMillis(150))).as("an empty selector reports nothing").isEmpty();
+        assertThat(millisSince(start)).as("ms an empty selector's select(150 ms) waited").isGreaterThanOrEqualTo(150);
+        assertThat(sel.selectNow()).as("selectNow() of an empty selector").isEmpty();
     }
 
     @Test
@@ -470,9 +505,10 @@ public abstract class SelectorContract {
         });
         long start = System.nanoTime();
         List<Ready> got = sel.select();
-        assertThat(millisSince(start)).isGreaterThanOrEqualTo(150);
-        assertThat(got).extracting(Ready::fd).containsExactly(p[0]);
-        writer.get(5, TimeUnit.SECONDS);
+        assertThat(millisSince(start)).as("ms select() without a timeout waited for a write 200 ms later")
+                .isGreaterThanOrEqualTo(150);
+        assertThat(got).extracting(Ready::fd).as("select() returns the pipe written to").containsExactly(p[0]);
+        await(writer, 5, "the writer thread ends");
     }
 
     // --- EINTR-RETRY -------------------------------------------------------------------------------
@@ -504,7 +540,7 @@ public abstract class SelectorContract {
             sleep(50);
             Signals.interrupt(selectingThread.get());
         }
-        long[] got = result.get(10, TimeUnit.SECONDS);
+        long[] got = await(result, 10, "the select interrupted by signals returns after its 1 s timeout");
         assertThat(got[0]).as("%s: nothing was ready", sel.backend()).isZero();
         assertThat(got[1]).as("%s: did not return early with nothing", sel.backend())
                 .isGreaterThanOrEqualTo(timeoutMillis);
@@ -514,7 +550,7 @@ public abstract class SelectorContract {
         while (Signals.handled() == before && System.nanoTime() < deadline) {
             sleep(10);
         }
-        assertThat(Signals.handled()).as("the signals were delivered").isGreaterThan(before);
+        assertThat(Signals.handled()).as("signal handlers run (the signals were delivered)").isGreaterThan(before);
     }
 
     // --- WAKEUP, CLOSE-WAKES -----------------------------------------------------------------------
@@ -522,9 +558,10 @@ public abstract class SelectorContract {
     @Test
     public void wakeupReturnsABlockedSelect() throws Exception {
         CompletableFuture<List<Ready>> blocked = selectInAnotherThread();
-        assertThat(blocked).isNotDone();
+        assertThat(blocked).as("select() without a timeout, nothing registered, blocks").isNotDone();
         sel.wakeup();
-        assertThat(blocked.get(5, TimeUnit.SECONDS)).isEmpty();
+        assertThat(await(blocked, 5, sel.backend() + ": wakeup() returns a select() blocked without a timeout"))
+                .as("what the woken select reports").isEmpty();
     }
 
     @Test
@@ -533,21 +570,24 @@ public abstract class SelectorContract {
             sel.wakeup();
         }
         long start = System.nanoTime();
-        assertThat(sel.select(Duration.ofSeconds(30))).isEmpty();
-        assertThat(millisSince(start)).isLessThan(5_000);
+        assertThat(sel.select(Duration.ofSeconds(30))).as("what the woken select reports").isEmpty();
+        assertThat(millisSince(start)).as("%s: ms a select(30 s) took after 1000 wakeup() calls made before it "
+                + "(a pending wakeup returns it at once)", sel.backend()).isLessThan(5_000);
         // All thousand were one: the next select waits its full timeout.
         start = System.nanoTime();
-        assertThat(sel.select(Duration.ofMillis(150))).isEmpty();
-        assertThat(millisSince(start)).isGreaterThanOrEqualTo(150);
+        assertThat(sel.select(Duration.ofMillis(150))).as("the select after it reports nothing").isEmpty();
+        assertThat(millisSince(start)).as("%s: ms the next select(150 ms) waited (1000 wakeups are one)", sel.backend())
+                .isGreaterThanOrEqualTo(150);
     }
 
     @Test
     public void selectNowConsumesAPendingWakeup() throws IOException {
         sel.wakeup();
-        assertThat(sel.selectNow()).isEmpty();
+        assertThat(sel.selectNow()).as("selectNow() after wakeup()").isEmpty();
         long start = System.nanoTime();
-        assertThat(sel.select(Duration.ofMillis(200))).isEmpty();
-        assertThat(millisSince(start)).isGreaterThanOrEqualTo(200);
+        assertThat(sel.select(Duration.ofMillis(200))).as("the select after it reports nothing").isEmpty();
+        assertThat(millisSince(start)).as("%s: ms a select(200 ms) waited after selectNow() consumed the wakeup",
+                sel.backend()).isGreaterThanOrEqualTo(200);
     }
 
     @Test
@@ -556,9 +596,10 @@ public abstract class SelectorContract {
         sel.register(p[0], READ);
         CompletableFuture<List<Ready>> blocked = selectInAnotherThread();
         sel.close();
-        assertThatThrownBy(() -> blocked.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                .hasCauseInstanceOf(SelectorClosedException.class);
-        assertThat(sel.isOpen()).isFalse();
+        assertThatThrownBy(() -> blocked.get(5, TimeUnit.SECONDS),
+                "%s: close() from another thread ends a blocked select() within 5 s, which fails as closed", sel.backend())
+                .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SelectorClosedException.class);
+        assertThat(sel.isOpen()).as("isOpen() after close").isFalse();
     }
 
     // --- API-THREADS -------------------------------------------------------------------------------
@@ -570,7 +611,9 @@ public abstract class SelectorContract {
         CompletableFuture<List<Ready>> blocked = selectInAnotherThread();
         sel.register(p[0], READ, "late");
         // The blocked select itself reports it: select and poll are woken to apply the change and go on.
-        assertThat(blocked.get(5, TimeUnit.SECONDS)).extracting(Ready::attachment).containsExactly("late");
+        assertThat(await(blocked, 5, sel.backend() + ": a register from another thread reaches a select() "
+                + "blocked without a timeout (select and poll must wake it to apply the change)"))
+                .extracting(Ready::attachment).as("what the blocked select reports").containsExactly("late");
     }
 
     @Test
@@ -593,7 +636,7 @@ public abstract class SelectorContract {
         sel.modify(q[0], READ, "changed");
         sleep(150);
         sel.unregister(p[0]);
-        long[] got = timed.get(10, TimeUnit.SECONDS);
+        long[] got = await(timed, 10, "the timed select(800 ms) returns");
         assertThat(got[0]).as("%s: nothing was ready", sel.backend()).isZero();
         assertThat(got[1]).as("%s: register, modify and unregister from another thread are not wakeup()",
                 sel.backend()).isGreaterThanOrEqualTo(800);
@@ -603,15 +646,18 @@ public abstract class SelectorContract {
     public void aHugeOrMadeUpFdIsEbadfNotAnOutOfMemoryError() throws IOException {
         for (int fd : new int[] {300_000_000, 1 << 30, Integer.MAX_VALUE - 1}) {
             if (fd > sel.capabilities().maxFd()) {
-                assertThatThrownBy(() -> sel.register(fd, READ)).isInstanceOf(IllegalArgumentException.class);
+                assertThatThrownBy(() -> sel.register(fd, READ), "fd %d above maxFd is refused", fd)
+                        .isInstanceOf(IllegalArgumentException.class);
             } else {
-                assertThatThrownBy(() -> sel.register(fd, READ)).isInstanceOf(NativeIOException.class)
-                        .satisfies(e -> assertThat(((NativeIOException) e).errnoName()).isEqualTo("EBADF"));
+                assertThatThrownBy(() -> sel.register(fd, READ), "register(%d), no such descriptor, fails with EBADF", fd)
+                        .isInstanceOf(NativeIOException.class)
+                        .satisfies(e -> assertThat(((NativeIOException) e).errnoName()).as("errno").isEqualTo("EBADF"));
             }
-            assertThat(sel.key(fd)).isNull();
-            assertThatThrownBy(() -> sel.unregister(fd)).isInstanceOf(IllegalStateException.class);
+            assertThat(sel.key(fd)).as("key(%d) after the refusal", fd).isNull();
+            assertThatThrownBy(() -> sel.unregister(fd), "unregister(%d) of what was never registered", fd)
+                    .isInstanceOf(IllegalStateException.class);
         }
-        assertThat(sel.keys()).isEmpty();
+        assertThat(sel.keys()).as("refused registrations leave no key").isEmpty();
     }
 
     @Test
@@ -630,9 +676,9 @@ public abstract class SelectorContract {
             }
             s.close();
             try {
-                racing.get(10, TimeUnit.SECONDS);
+                await(racing, 10, "round " + i + ": a select racing close() returns");
             } catch (ExecutionException e) {
-                assertThat(e.getCause()).as("round %d on %s", i, s.backend())
+                assertThat(e.getCause()).as("round %d on %s: a select racing close() fails only as closed", i, s.backend())
                         .isInstanceOf(SelectorClosedException.class);
             }
         }
@@ -642,10 +688,10 @@ public abstract class SelectorContract {
     public void oneThreadSelectsAtATime() throws Exception {
         CompletableFuture<List<Ready>> first = selectInAnotherThread();
         sleep(100);
-        assertThatThrownBy(sel::selectNow).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("already selecting");
+        assertThatThrownBy(sel::selectNow, "a second thread's select while one blocks is refused")
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("already selecting");
         sel.wakeup();
-        first.get(5, TimeUnit.SECONDS);
+        await(first, 5, sel.backend() + ": wakeup() returns the blocked select");
     }
 
     @Test
@@ -656,8 +702,9 @@ public abstract class SelectorContract {
         assertThatThrownBy(() -> sel.select(Expect.PATIENCE.toMillis(), TimeUnit.MILLISECONDS, (k, e) -> {
             calls.incrementAndGet();
             sel.selectNow();
-        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("inside a ReadyHandler");
-        assertThat(calls).hasValue(1);
+        }), "a select from inside a ReadyHandler is refused")
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("inside a ReadyHandler");
+        assertThat(calls).as("handler calls").hasValue(1);
     }
 
     // --- Delivery: REPORT-AFTER-UNREGISTER, handler failures, closing from a handler ----------------
@@ -676,8 +723,8 @@ public abstract class SelectorContract {
                 sel.unregister(other);
             }
         });
-        assertThat(delivered).hasSize(1);
-        assertThat(n).isEqualTo(1);
+        assertThat(delivered).as("keys delivered when the first handler unregistered the other").hasSize(1);
+        assertThat(n).as("the count select returns").isEqualTo(1);
     }
 
     @Test
@@ -693,17 +740,19 @@ public abstract class SelectorContract {
         assertThatThrownBy(() -> sel.select(Expect.PATIENCE.toMillis(), TimeUnit.MILLISECONDS, (key, events) -> {
             delivered.add(key.attachment());
             throw new IOException("handler failed on " + key.attachment());
-        })).isInstanceOf(IOException.class).hasMessageContaining("handler failed");
-        assertThat(delivered).hasSize(1);
+        }), "the handler's exception reaches the caller of select")
+                .isInstanceOf(IOException.class).hasMessageContaining("handler failed");
+        assertThat(delivered).as("keys delivered before the handler threw").hasSize(1);
         long start = System.nanoTime();
         Object other = delivered.get(0).equals("a") ? "b" : "a";
         List<Object> next = sel.select(Duration.ofSeconds(10)).stream().map(Ready::attachment).toList();
         if (mode == ONESHOT) {
-            assertThat(next).containsExactly(other);
+            assertThat(next).as("the next select delivers the one-shot key left over").containsExactly(other);
         } else {
-            assertThat(next).contains(other).doesNotHaveDuplicates();
+            assertThat(next).as("the next select delivers the key left over, once").contains(other).doesNotHaveDuplicates();
         }
-        assertThat(millisSince(start)).isLessThan(5_000);
+        assertThat(millisSince(start)).as("ms the next select took (the leftover is delivered at once)")
+                .isLessThan(5_000);
     }
 
     @Test
@@ -717,10 +766,11 @@ public abstract class SelectorContract {
             calls.incrementAndGet();
             sel.close();
         });
-        assertThat(n).isEqualTo(1);
-        assertThat(calls).hasValue(1);
-        assertThat(sel.isOpen()).isFalse();
-        assertThatThrownBy(sel::selectNow).isInstanceOf(SelectorClosedException.class);
+        assertThat(n).as("keys delivered before the handler closed the selector").isEqualTo(1);
+        assertThat(calls).as("handler calls").hasValue(1);
+        assertThat(sel.isOpen()).as("isOpen() after a handler closed it").isFalse();
+        assertThatThrownBy(sel::selectNow, "selectNow after a handler closed the selector fails as closed")
+                .isInstanceOf(SelectorClosedException.class);
     }
 
     // --- ONESHOT (EPOLL-ONESHOT; emulated on select and poll) ---------------------------------------
@@ -731,14 +781,14 @@ public abstract class SelectorContract {
         int[] p = fds.pipe();
         Fds.write(p[1], 10);
         sel.register(p[0], READ | ONESHOT, "once");
-        assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
+        assertThat(Expect.ready(sel, p[0], READ)).as("a ONESHOT key with data is reported").isNotZero();
         Expect.notReady(sel, p[0]);
         Fds.write(p[1], 10); // new data while disarmed: still nothing
         Expect.notReady(sel, p[0]);
         sel.modify(p[0], READ | ONESHOT); // re-arm with data present: reported at once
-        assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
+        assertThat(Expect.ready(sel, p[0], READ)).as("a re-armed ONESHOT key with data is reported").isNotZero();
         Expect.notReady(sel, p[0]);
-        assertThat(sel.key(p[0]).attachment()).isEqualTo("once");
+        assertThat(sel.key(p[0]).attachment()).as("re-arming keeps the attachment").isEqualTo("once");
     }
 
     @Test
@@ -747,7 +797,7 @@ public abstract class SelectorContract {
         int[] p = fds.pipe();
         Fds.write(p[1], 1);
         sel.register(p[0], READ | ONESHOT);
-        assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
+        assertThat(Expect.ready(sel, p[0], READ)).as("a ONESHOT key with data is reported").isNotZero();
         CompletableFuture<Void> worker = Async.run(() -> {
             sleep(200);
             try {
@@ -756,8 +806,10 @@ public abstract class SelectorContract {
                 throw new IllegalStateException(e);
             }
         });
-        assertThat(sel.select(Duration.ofSeconds(10))).extracting(Ready::fd).containsExactly(p[0]);
-        worker.get(5, TimeUnit.SECONDS);
+        assertThat(sel.select(Duration.ofSeconds(10))).extracting(Ready::fd)
+                .as("%s: a blocked select(10 s) reports the key re-armed from another thread", sel.backend())
+                .containsExactly(p[0]);
+        await(worker, 5, "the re-arming thread ends");
     }
 
     // --- REPORT-NO-SPIN ----------------------------------------------------------------------------
@@ -769,7 +821,7 @@ public abstract class SelectorContract {
         sel.register(sp[0], PRIORITY);
         fds.close(sp[1]); // AF_UNIX: the peer's close is POLLHUP at once (rule UNIX-HUP)
         Expect.idles(sel, 300, 150);
-        assertThat(sel.key(sp[0]).isValid()).isTrue();
+        assertThat(sel.key(sp[0]).isValid()).as("the parked key stays registered").isTrue();
     }
 
     @Test
@@ -782,7 +834,7 @@ public abstract class SelectorContract {
         fds.close(sp[1]);
         Expect.idles(sel, 300, 150);
         sel.modify(sp[0], READ | ONESHOT);
-        assertThat(Expect.ready(sel, sp[0], READ)).isNotZero();
+        assertThat(Expect.ready(sel, sp[0], READ)).as("the re-armed key is reported").isNotZero();
     }
 
     // --- The allocation-free select --------------------------------------------------------------
@@ -796,22 +848,32 @@ public abstract class SelectorContract {
         sel.register(q[1], WRITE);
         int[] count = new int[1];
         ReadyHandler handler = (key, events) -> count[0]++;
-        for (int i = 0; i < 30_000; i++) {
-            sel.selectNow(handler);
-        }
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        bytesAllocatedBySelects(handler, 30_000); // warm-up
         int rounds = 100_000;
-        count[0] = 0;
+        // The steady state: the JIT may still be finishing its work in the first batch after the warm-up,
+        // once (up to 15 KB in one batch, none in the next ones), so up to five batches are counted and the
+        // least is checked. An allocation per select shows in every batch.
+        List<Long> batches = new ArrayList<>();
+        for (int b = 0; b < 5 && (batches.isEmpty() || batches.get(b - 1) >= rounds / 10); b++) {
+            count[0] = 0;
+            batches.add(bytesAllocatedBySelects(handler, rounds));
+            assertThat(count[0]).as("handler calls over %d selects of 2 ready keys", rounds).isEqualTo(2 * rounds);
+        }
+        long bytes = batches.stream().mapToLong(Long::longValue).min().orElseThrow();
+        System.out.printf("%s: %d bytes allocated over %d selectNow(handler) calls (%.4f B/op; batches %s)%n",
+                sel.backend(), bytes, rounds, (double) bytes / rounds, batches);
+        assertThat(bytes).as("%s: bytes allocated by %d handler selects in the steady state", sel.backend(), rounds)
+                .isLessThan(rounds / 10);
+    }
+
+    /** The bytes this thread allocates over {@code rounds} handler selects. */
+    private long bytesAllocatedBySelects(ReadyHandler handler, int rounds) throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = threads.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < rounds; i++) {
             sel.selectNow(handler);
         }
-        long bytes = threads.getCurrentThreadAllocatedBytes() - before;
-        assertThat(count[0]).isEqualTo(2 * rounds);
-        System.out.printf("%s: %d bytes allocated over %d selectNow(handler) calls (%.4f B/op)%n",
-                sel.backend(), bytes, rounds, (double) bytes / rounds);
-        assertThat(bytes).as("%s: bytes allocated by %d handler selects", sel.backend(), rounds)
-                .isLessThan(rounds / 10);
+        return threads.getCurrentThreadAllocatedBytes() - before;
     }
 
     // --- API-CHANNELS ------------------------------------------------------------------------------
@@ -823,7 +885,7 @@ public abstract class SelectorContract {
             int fd = dev.iomux.io.ChannelDescriptors.of(pair[0]);
             sel.register(fd, READ, pair[0]);
             pair[1].write(java.nio.ByteBuffer.wrap(new byte[] {42}));
-            assertThat(Expect.ready(sel, fd, READ)).isNotZero();
+            assertThat(Expect.ready(sel, fd, READ)).as("a jnr-unixsocket channel's fd with data").isNotZero();
             sel.unregister(fd);
         } finally {
             pair[0].close();
@@ -836,9 +898,27 @@ public abstract class SelectorContract {
         int listener = fds.listener(java.net.StandardProtocolFamily.INET, 4);
         sel.register(listener, READ, "listener");
         int client = fds.track(Sockets.connect(Sockets.localAddress(listener)));
-        assertThat(Expect.ready(sel, listener, READ)).isNotZero();
+        assertThat(Expect.ready(sel, listener, READ)).as("a listener with a connection queued is readable").isNotZero();
         sel.register(client, WRITE, "client");
-        assertThat(Expect.ready(sel, client, WRITE)).isNotZero();
+        assertThat(Expect.ready(sel, client, WRITE)).as("a connected client is writable").isNotZero();
+    }
+
+    /**
+     * Waits for work done on another thread. If it is not done in time, fails saying what was expected
+     * (not with a bare {@link TimeoutException}, whose message is null); its failure passes through as
+     * the {@link ExecutionException} of {@link CompletableFuture#get}.
+     *
+     * @param future   the work
+     * @param seconds  how long to wait
+     * @param expected what should have happened, for the message
+     * @return the work's result
+     */
+    protected static <T> T await(CompletableFuture<T> future, long seconds, String expected) throws Exception {
+        try {
+            return future.get(seconds, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("[" + expected + "] \nit had not happened " + seconds + " s later", e);
+        }
     }
 
     /** Starts {@code sel.select()} (no timeout) on another thread; returns once it had 100 ms to block. */

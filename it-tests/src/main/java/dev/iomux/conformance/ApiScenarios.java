@@ -31,7 +31,7 @@ import dev.iomux.testing.SelectorContract;
  * of checks.
  */
 final class ApiScenarios {
-    /** API-MANY-FDS: "thousands of descriptors (well past 1024)"; the issue asks for 5000 or more. */
+    /** API-MANY-FDS: "thousands of descriptors (well past 1024)": 5000 or more. */
     static final int MANY_FDS = 5_200;
 
     private ApiScenarios() {

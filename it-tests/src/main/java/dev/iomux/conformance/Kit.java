@@ -14,7 +14,7 @@ import dev.iomux.io.Sockets;
 
 /** Small helpers the scenarios share. */
 final class Kit {
-    /** TCP over IPv4 and IPv6: every TCP rule runs on both (linux-readiness-observed.md saw no difference). */
+    /** TCP over IPv4 and IPv6: every TCP rule runs on both (Linux showed no difference between them). */
     static final List<ProtocolFamily> TCP = List.of(StandardProtocolFamily.INET, StandardProtocolFamily.INET6);
 
     /** TCP on both families and AF_UNIX stream sockets. */

@@ -7,7 +7,6 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +63,9 @@ public final class RuleCatalog {
         String section = "";
         List<String> header = List.of();
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        int number = 0;
         for (String line; (line = r.readLine()) != null; ) {
+            number++;
             Matcher s = SECTION.matcher(line);
             if (s.matches()) {
                 section = s.group(1).trim();
@@ -79,7 +80,7 @@ public final class RuleCatalog {
                 continue;
             }
             List<String> cells = cells(line);
-            Map<Mechanism, String> seen = new EnumMap<>(Mechanism.class);
+            Map<Mechanism, String> seen = new LinkedHashMap<>();
             for (Mechanism mech : Mechanism.values()) {
                 int col = header.indexOf(mech.column());
                 if (col >= 0 && col < cells.size()) {
@@ -91,7 +92,7 @@ public final class RuleCatalog {
                 throw new IllegalStateException("rule " + id + " appears twice in the catalog");
             }
             rules.put(id, new Rule(id, section, cell(cells, header.indexOf("Rule")),
-                    cell(cells, header.indexOf("Source")), seen));
+                    cell(cells, header.indexOf("Source")), Collections.unmodifiableMap(seen), number));
         }
         return new RuleCatalog(rules);
     }

@@ -10,21 +10,30 @@ import dev.iomux.SelectorProvider;
 import dev.iomux.Selectors;
 
 /**
- * The rule matrix: every rule of the catalog run on every available backend, printed as rule x backend
- * with pass or fail and the events observed, as text or as Markdown (the README's copy).
+ * The rule matrix: every rule of the catalog run on every available backend (ours and any port that
+ * {@link java.util.ServiceLoader} finds), printed as rule x backend with pass or fail and the events
+ * observed, as text or as Markdown (the README's copy). Errors are one line starting {@code iomux rules:}.
  *
  * <pre>
- * java -cp ... dev.iomux.conformance.RuleMatrix [--backend select|poll|epoll]... [--rule ID]... [--markdown]
+ * java -cp ... dev.iomux.conformance.RuleMatrix [--backend NAME]... [--rule ID]... [--markdown]
  * </pre>
  */
 public final class RuleMatrix {
     /** The usage text. */
-    public static final String USAGE = "usage: iomux rules [--backend select|poll|epoll]... [--rule RULE-ID]... [--markdown]\n"
+    public static final String USAGE = "usage: iomux rules [--backend NAME]... [--rule RULE-ID]... [--markdown]\n"
             + "  Runs every readiness rule of readiness-rules.md on each backend and prints rule x backend.\n"
-            + "  --backend NAME  only this backend (repeatable; default: every available one)\n"
+            + "  --backend NAME  only this backend: select, poll, epoll or a port's (repeatable; default: every\n"
+            + "                  available one on the class path)\n"
             + "  --rule ID       only this rule (repeatable; default: all)\n"
             + "  --markdown      print a Markdown table (as in the README) instead of text\n"
-            + "  Exit status: 0 if every rule passed, 1 if any failed, 2 for bad arguments.";
+            + "  A port's family (select, poll or epoll, whose column of the catalog applies) is worked out from\n"
+            + "  what it declares; -D" + Mechanism.PROPERTY_PREFIX + "NAME=poll says it. -D"
+            + Conformance.TIMEOUT_PROPERTY + "=N\n"
+            + "  bounds each scenario (default " + Conformance.DEFAULT_TIMEOUT_SECONDS + " s).\n"
+            + "  Exit status: 0 if every rule passed, 1 if any failed, 2 for bad arguments or an error.";
+
+    /** Starts every error message: the command as a user typed it. */
+    private static final String PREFIX = "iomux rules: ";
 
     private RuleMatrix() {
     }
@@ -35,18 +44,46 @@ public final class RuleMatrix {
      * @param args see {@link #USAGE}
      */
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        int status = run(args, System.out, System.err);
+        System.out.flush();
+        System.exit(status);
     }
 
     /**
-     * Runs the matrix.
+     * Runs the matrix on every backend {@link java.util.ServiceLoader} finds: ours, and any port whose jar
+     * is on the class path.
      *
      * @param args see {@link #USAGE}
      * @param out  where the matrix goes
-     * @param err  where progress and usage go
-     * @return 0 if every rule passed on every backend, 1 if any failed, 2 for bad arguments
+     * @param err  where progress and errors go
+     * @return 0 if every rule passed on every backend, 1 if any failed, 2 for bad arguments or an error
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(null, args, out, err);
+    }
+
+    /**
+     * Runs the matrix on the given backends, for instance a port's provider beside ours.
+     *
+     * @param providers the backends to consider, in column order; null for those ServiceLoader finds
+     * @param args      see {@link #USAGE}; {@code --backend} picks among {@code providers}
+     * @param out       where the matrix goes
+     * @param err       where progress and errors go
+     * @return 0 if every rule passed on every backend, 1 if any failed, 2 for bad arguments or an error
+     */
+    public static int run(List<SelectorProvider> providers, String[] args, PrintStream out, PrintStream err) {
+        try {
+            return matrix(providers == null ? Selectors.providers() : providers, args, out, err);
+        } catch (RuntimeException | LinkageError e) {
+            // One line, as for any other error of the command line: the cause in full is a Java matter.
+            err.println(PREFIX + "error: " + e);
+            return 2;
+        }
+    }
+
+    private static int matrix(List<SelectorProvider> all, String[] args, PrintStream out, PrintStream err) {
+        List<String> available = all.stream().filter(SelectorProvider::isAvailable).map(SelectorProvider::name)
+                .sorted().toList();
         List<String> backends = new ArrayList<>();
         List<String> rules = new ArrayList<>();
         boolean markdown = false;
@@ -55,12 +92,12 @@ public final class RuleMatrix {
                 case "--markdown" -> markdown = true;
                 case "--backend", "--rule" -> {
                     if (i + 1 == args.length) {
-                        err.println(args[i] + " needs a value\n" + USAGE);
+                        err.println(PREFIX + args[i] + " needs a value\n" + USAGE);
                         return 2;
                     }
                     String value = args[++i];
-                    if (args[i - 1].equals("--backend") && !available().contains(value)) {
-                        err.println("--backend must be one of " + String.join(", ", available()) + " (got '"
+                    if (args[i - 1].equals("--backend") && !available.contains(value)) {
+                        err.println(PREFIX + "--backend must be one of " + String.join(", ", available) + " (got '"
                                 + value + "')\n" + USAGE);
                         return 2;
                     }
@@ -71,7 +108,7 @@ public final class RuleMatrix {
                     return 0;
                 }
                 default -> {
-                    err.println("unknown option '" + args[i] + "'\n" + USAGE);
+                    err.println(PREFIX + "unknown option '" + args[i] + "'\n" + USAGE);
                     return 2;
                 }
             }
@@ -79,34 +116,23 @@ public final class RuleMatrix {
         Map<String, Rule> catalog = RuleCatalog.shipped().rules();
         for (String id : rules) {
             if (!catalog.containsKey(id)) {
-                err.println("no rule '" + id + "' in the catalog; rules are: " + String.join(" ", catalog.keySet()));
+                err.println(PREFIX + "no rule '" + id + "' in " + RuleCatalog.RESOURCE + " (" + catalog.size()
+                        + " rules: " + String.join(" ", catalog.keySet()) + ")");
                 return 2;
             }
         }
-        List<SelectorProvider> providers = new ArrayList<>();
-        try {
-            if (backends.isEmpty()) {
-                Selectors.providers().stream().filter(SelectorProvider::isAvailable).forEach(providers::add);
-            } else {
-                for (String b : backends) {
-                    SelectorProvider p = Selectors.provider(b);
-                    if (!p.isAvailable()) {
-                        err.println("backend " + b + " is unavailable here: " + p.unavailabilityCause());
-                        return 2;
-                    }
-                    providers.add(p);
-                }
-            }
-        } catch (IllegalArgumentException e) {
-            err.println(e.getMessage() + "\n" + USAGE);
-            return 2;
+        List<SelectorProvider> providers = all.stream().filter(SelectorProvider::isAvailable)
+                .filter(p -> backends.isEmpty() || backends.contains(p.name())).toList();
+        Map<String, Mechanism.Decision> families = new LinkedHashMap<>();
+        for (SelectorProvider p : providers) {
+            families.put(p.name(), Mechanism.decide(p));
         }
         List<String> ids = rules.isEmpty() ? new ArrayList<>(catalog.keySet()) : rules;
         Map<String, Map<String, Outcome>> results = new LinkedHashMap<>();
         for (String id : ids) {
             Map<String, Outcome> row = new LinkedHashMap<>();
             for (SelectorProvider p : providers) {
-                Outcome o = Conformance.run(p, Mechanism.of(p), id);
+                Outcome o = Conformance.run(p, families.get(p.name()).mechanism(), id);
                 row.put(p.name(), o);
                 err.printf("%-24s %-7s %s (%d ms)%n", id, p.name(), o.passed() ? "pass" : "FAIL", o.millis());
             }
@@ -116,16 +142,10 @@ public final class RuleMatrix {
         if (markdown) {
             printMarkdown(out, catalog, names, results);
         } else {
-            printText(out, catalog, names, results);
+            printText(out, catalog, families, results);
         }
         boolean allPassed = results.values().stream().flatMap(r -> r.values().stream()).allMatch(Outcome::passed);
         return allPassed ? 0 : 1;
-    }
-
-    /** The names of the backends available here, sorted. */
-    private static List<String> available() {
-        return Selectors.providers().stream().filter(SelectorProvider::isAvailable).map(SelectorProvider::name)
-                .sorted().toList();
     }
 
     private static String environment() {
@@ -133,15 +153,20 @@ public final class RuleMatrix {
                 + System.getProperty("java.version");
     }
 
-    private static void printText(PrintStream out, Map<String, Rule> catalog, List<String> names,
+    private static void printText(PrintStream out, Map<String, Rule> catalog, Map<String, Mechanism.Decision> families,
             Map<String, Map<String, Outcome>> results) {
-        out.printf("iomux rule matrix: %d rules x %s (%s)%n%n", results.size(), names, environment());
+        List<String> names = new ArrayList<>(families.keySet());
+        int width = Math.max(7, names.stream().mapToInt(String::length).max().orElse(0));
+        String cell = " %-" + width + "s";
+        out.printf("iomux rule matrix: %d rules x %s (%s)%n", results.size(), names, environment());
+        families.forEach((name, family) -> out.printf("  %s: %s%n", name, family));
+        out.println();
         StringBuilder head = new StringBuilder(String.format("%-24s", "RULE"));
-        names.forEach(n -> head.append(String.format(" %-7s", n)));
+        names.forEach(n -> head.append(String.format(cell, n)));
         out.println(head);
         results.forEach((id, row) -> {
             StringBuilder line = new StringBuilder(String.format("%-24s", id));
-            row.values().forEach(o -> line.append(String.format(" %-7s", o.passed() ? "pass" : "FAIL")));
+            row.values().forEach(o -> line.append(String.format(cell, o.passed() ? "pass" : "FAIL")));
             out.println(line);
         });
         out.println();

@@ -3,6 +3,9 @@ package dev.iomux.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.Serializable;
+import java.lang.invoke.SerializedLambda;
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
@@ -26,7 +29,8 @@ public final class Run implements AutoCloseable {
     private final Mechanism mechanism;
     private final Fds fds = new Fds();
     private final List<Selector> selectors = new ArrayList<>();
-    private final StringJoiner observed = new StringJoiner("; ");
+    private final StringJoiner observed = new StringJoiner("; "); // synchronized: read by the kit on a hang
+    private volatile String failedCase;
 
     Run(SelectorProvider provider, Mechanism mechanism) {
         this.provider = provider;
@@ -45,9 +49,13 @@ public final class Run implements AutoCloseable {
         return provider;
     }
 
-    /** @return the kernel mechanism the backend waits with */
+    /**
+     * @return the family whose catalog column the backend is held to: {@link Mechanism#SELECT},
+     *         {@link Mechanism#POLL} or {@link Mechanism#EPOLL} (a port of another family is held to one of
+     *         them), so that scenarios can compare it with {@code ==}
+     */
     public Mechanism mechanism() {
-        return mechanism;
+        return mechanism.heldTo();
     }
 
     /** @return what the backend declares */
@@ -109,39 +117,65 @@ public final class Run implements AutoCloseable {
     }
 
     /** Records a free-form observation for the matrix. */
-    public void note(String observation) {
+    public synchronized void note(String observation) {
         observed.add(observation);
     }
 
     /**
      * Runs cases of the selector contract (core-api's {@link SelectorContract}) on this backend, each on a
      * fresh selector, as the API rules' scenarios: one body of code for the backend modules' own tests and
-     * for the kit.
+     * for the kit. A case that fails is named, with what it expected and what it observed.
      *
      * @param cases the contract's cases, e.g. {@code SelectorContract::registerReturnsTheKey}
+     * @throws AssertionError naming the first case that failed; the case's own failure is its cause
      */
     @SafeVarargs
     public final void contract(ContractCase... cases) throws Exception {
+        List<String> passed = new ArrayList<>();
         for (ContractCase c : cases) {
+            String name = caseName(c);
             SelectorContract contract = new SelectorContract() {
                 @Override
                 protected Selector open() throws IOException {
                     return provider.open();
                 }
             };
-            contract.setUp();
+            Throwable failure = null;
+            contract.setUp(); // a selector that cannot be opened fails the rule as it is
             try {
                 c.run(contract);
+            } catch (Throwable t) {
+                failure = t;
+                failedCase = describe(name, t); // in case the tear-down hangs: the kit's hang report shows it
             } finally {
-                contract.tearDown();
+                try {
+                    contract.tearDown();
+                } catch (Throwable t) {
+                    if (failure == null) {
+                        failure = t;
+                    } else {
+                        failure.addSuppressed(t);
+                    }
+                }
             }
+            failedCase = null;
+            if (failure != null) {
+                note(passed.size() + " of " + cases.length + " contract case(s) passed"
+                        + (passed.isEmpty() ? "" : " (" + String.join(", ", passed) + ")") + ", then " + name + " failed");
+                throw new ContractCaseFailure(describe(name, failure), failure);
+            }
+            passed.add(name);
         }
         note(cases.length + " contract case(s) passed");
     }
 
-    /** A case of the selector contract. */
+    /**
+     * A case of the selector contract: a method reference such as {@code SelectorContract::keysIsALiveReadOnlyView}.
+     * Serializable so that the kit can read the method's name back ({@link SerializedLambda}) and name
+     * the case that failed.
+     */
     @FunctionalInterface
-    public interface ContractCase {
+    public interface ContractCase extends Serializable {
         /**
          * @param contract the contract, set up on a fresh selector of the backend under test
          * @throws Exception on failure
@@ -149,13 +183,64 @@ public final class Run implements AutoCloseable {
         void run(SelectorContract contract) throws Exception;
     }
 
+    /** A case of the contract failed: the message names it, the cause is its own failure. */
+    static final class ContractCaseFailure extends AssertionError {
+        private static final long serialVersionUID = 1L;
+
+        ContractCaseFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** The contract method a case refers to, read from the serialized form of its method reference. */
+    static String caseName(ContractCase c) {
+        try {
+            Method writeReplace = c.getClass().getDeclaredMethod("writeReplace");
+            writeReplace.setAccessible(true);
+            SerializedLambda lambda = (SerializedLambda) writeReplace.invoke(c);
+            String method = lambda.getImplMethodName();
+            return method.startsWith("lambda$") ? "(a lambda in " + lambda.getCapturingClass().replace('/', '.') + ")"
+                    : method;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return "(" + c.getClass().getName() + ")";
+        }
+    }
+
+    /**
+     * One line: the case, what it expected (the assertion's description, AssertJ's {@code [...]}) and what
+     * was observed (the rest of the assertion's message, or the exception that ended the case).
+     */
+    static String describe(String caseName, Throwable failure) {
+        String head = "contract case " + caseName + " failed: ";
+        String message = failure.getMessage() == null ? "" : failure.getMessage().strip();
+        if (!(failure instanceof AssertionError) || message.isEmpty()) {
+            return head + "it threw " + failure;
+        }
+        String first = message.lines().findFirst().orElse("").strip();
+        if (first.startsWith("[") && first.endsWith("]")) {
+            String observed = oneLine(message.substring(message.indexOf(first) + first.length()));
+            return head + "expected " + first.substring(1, first.length() - 1) + "; observed: "
+                    + (observed.isEmpty() ? "(the assertion says no more)" : observed);
+        }
+        return head + oneLine(message);
+    }
+
+    private static String oneLine(String text) {
+        return text.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
     /** @return the backend's name */
     public String backend() {
         return provider.name();
     }
 
-    String observed() {
+    synchronized String observed() {
         return observed.toString();
+    }
+
+    /** @return the failure of a contract case whose tear-down has not finished, or null */
+    String failedCase() {
+        return failedCase;
     }
 
     /**
