@@ -18,6 +18,7 @@ import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.iomux.Ready;
@@ -145,6 +146,38 @@ final class TimingScenarios {
         assertThat(timed.medianNanos() / 1_000_000).as("%s: select(%d ms) with nothing ready and no signal returns "
                 + "within %d ms of its timeout (median of %s)", run.backend(), TIMED_MILLIS, Waits.LATE_MILLIS, timed)
                 .isLessThan(TIMED_MILLIS + Waits.LATE_MILLIS);
+        longTimeout(run, sel);
+    }
+
+    /**
+     * Just over 2^31 nanoseconds: a backend that narrows the nanoseconds to an int before dividing (or a
+     * timespec or timeval built wrongly) turns it into a negative timeout, which the kernel reads as none.
+     */
+    private static final long LONG_MILLIS = 2_150;
+
+    /** One select of {@link #LONG_MILLIS} with nothing ready returns at its timeout, not never. */
+    private static void longTimeout(Run run, Selector sel) throws Exception {
+        CompletableFuture<Waits.Waited> waited = Async.supply(() -> {
+            try {
+                return Waits.select(sel, Duration.ofMillis(LONG_MILLIS));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        Waits.Waited w;
+        try {
+            w = waited.get(LONG_MILLIS + 3_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            sel.wakeup();
+            waited.get(10, TimeUnit.SECONDS);
+            throw new AssertionError(run.backend() + ": select(" + LONG_MILLIS + " ms) with nothing ready had not "
+                    + "returned " + (LONG_MILLIS + 3_000) + " ms later (a timeout over 2^31 ns lost: nanoseconds "
+                    + "narrowed to an int?)");
+        }
+        run.note("a select of " + LONG_MILLIS + " ms returned after " + w.millis() + " ms");
+        assertThat(w.got()).as("%s: select(%d ms): nothing was ready", run.backend(), LONG_MILLIS).isEmpty();
+        assertThat(w.millis()).as("%s: select(%d ms) waits its timeout and not much more", run.backend(), LONG_MILLIS)
+                .isGreaterThanOrEqualTo(LONG_MILLIS).isLessThan(LONG_MILLIS + 1_000);
     }
 
     /** The timeout of {@link #signalled}'s selects. */
