@@ -42,7 +42,11 @@ import dev.iomux.spi.NativeBuffer;
  * The <em>state lock</em> guards the table, the keys' registration state and everything a backend keeps
  * per registration; every {@code impl*} hook but {@link #implSelect} runs with it held, so hooks need no
  * locking of their own. The <em>select lock</em> admits one selecting thread; {@link #implSelect} runs
- * with only it held, so that other threads can register while a select blocks. Native memory a backend
+ * without the state lock, so that other threads can register while a select blocks. The <em>kernel
+ * lock</em> is held by the selecting thread from {@link #implPrepare} through {@link #implSelect} to
+ * {@link #implCollect}, never while a {@link ReadyHandler} runs; {@link #close()} takes it before
+ * {@link #implClose}, so native memory is freed only when no wait uses it, and close never waits for a
+ * handler. Native memory a backend
  * hands to the kernel during {@link #implSelect} must only be changed in {@link #implPrepare}, which the
  * selecting thread calls before each wait: the kernel writes results back into it when the wait ends.
  *
