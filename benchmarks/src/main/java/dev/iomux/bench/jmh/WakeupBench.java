@@ -25,8 +25,9 @@ import dev.iomux.Selectors;
 /**
  * A wake-up round trip between two threads: the benchmark thread calls {@code wakeup()} and spins until
  * the selecting thread, blocked in a select with no timeout, has returned from it (and, for the next
- * round, gone back in). It measures eventfd write, the kernel waking the other thread, its return through
- * the selector, and the hand-back through a volatile counter.
+ * round, gone back in). It measures the wake-up pipe's write (after the selector checks, with fstat(2),
+ * that its descriptors are still its own), the kernel waking the other thread, its return through the
+ * selector, and the hand-back through a volatile counter.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
