@@ -1,4 +1,4 @@
-/* The raw-C anchor of research/perf-anchors.md (bench-anchors/c/bench_c.c). benchmarks/reproduce builds
+/* The raw-C anchor, in the shape of libevent's test/bench.c. benchmarks/reproduce builds
  * it with gcc -O2 and runs it beside iomux, JDK NIO and Netty. One addition: us_cpu, the thread's CPU
  * time per iteration (CLOCK_THREAD_CPUTIME_ID, median run), which a shared, busy machine disturbs far
  * less than wall time; Scaling.java reports the same figure. And -T, which starts one idle thread first

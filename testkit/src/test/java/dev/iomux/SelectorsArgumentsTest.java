@@ -6,7 +6,7 @@ import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Bad names given to {@link Selectors} get a message saying what to do (issue 6: bad input). */
+/** Bad names given to {@link Selectors} get a message saying what to do (bad input). */
 @ExtendWith(LeakCheck.class)
 class SelectorsArgumentsTest {
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * struct epoll_event in native memory (Rule 22 of linux-readiness-observed.md: 12 bytes packed on x86-64,
+ * struct epoll_event in native memory (include/uapi/linux/eventpoll.h, EPOLL_PACKED: 12 bytes packed on x86-64,
  * data at offset 4; 16 bytes aligned elsewhere, data at offset 8).
  */
 @ExtendWith(LeakCheck.class)

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Rule CLOSED-FD on poll: a registered descriptor closed without unregister comes back from poll(2)
- * as POLLNVAL (linux-readiness-observed.md, Rule 14), which the backend reports as {@code ERROR} on
+ * as POLLNVAL (poll(2)), which the backend reports as {@code ERROR} on
  * that key, in its registered directions only (REPORT-MASKED), for as long as it stays registered;
  * unregister still works, and afterwards nothing is reported and nothing spins (REPORT-NO-SPIN).
  *
@@ -86,7 +86,7 @@ class PollClosedFdTest {
 
     @Test
     void aClosedFdWhileSelectIsBlockedIsReportedOnceTheWaitEnds() throws Exception {
-        // linux-readiness-observed "Extra": a close in another thread wakes no poll(2); the closed fd is
+        // Rule CLOSED-FD: a close in another thread wakes no poll(2); the closed fd is
         // reported as POLLNVAL by the next poll. Here the wait ends by timeout; a wakeup would do too.
         try (Fds fds = new Fds(); PollSelector sel = open()) {
             int[] p = fds.pipe();

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The native {@code struct pollfd} array (8 bytes per entry: linux-readiness-observed.md, Rule 22),
+ * The native {@code struct pollfd} array (8 bytes per entry: poll(2)'s struct pollfd),
  * checked against real poll(2) calls: what {@code set} writes is what the kernel reads, and what the
  * kernel writes back is what {@code revents} returns. A negative fd is skipped (Rule 14: revents 0).
  */

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The flags poll(2) tells apart and the backend declares ({@link Capability#ERROR_HANGUP},
  * {@link Capability#READ_HANGUP}), each checked exactly: the directions within the key's interest
- * (REPORT-MASKED) plus the flags the kernel reported (linux-readiness-observed.md, Rules 3, 5, 20, 21).
+ * (REPORT-MASKED) plus the flags the kernel reported (rules READ-FIN, READ-ERROR, PIPE-HUP and WRITE-ERROR).
  */
 @ExtendWith(LeakCheck.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * REPORT-NO-SPIN as poll(2) needs it: POLLHUP and POLLERR come back whatever the entry asked for
- * (linux-readiness-observed.md, "poll ev=0" columns), so a key whose interest does not cover them is
+ * (poll(2): POLLHUP and POLLERR are reported even when events is 0), so a key whose interest does not cover them is
  * parked (its entry gets a negative fd, which poll skips) until modify; a key whose interest covers them
  * keeps being reported, which is the user's signal to act.
  */

@@ -9,7 +9,7 @@ import dev.iomux.spi.NativeBuffer;
  * {@code unsigned long} bitmap agree on 64-bit platforms.
  *
  * <p>Unlike glibc's FD_SET, which writes past the 128 bytes for fd &gt;= 1024 unless built with
- * _FORTIFY_SOURCE (linux-readiness-observed.md, Rule 10), every access here is bounds-checked.
+ * _FORTIFY_SOURCE (select(2) BUGS; rule SELECT-FDSETSIZE), every access here is bounds-checked.
  */
 final class FdSet {
     static final int BITS = Linux.FD_SETSIZE;

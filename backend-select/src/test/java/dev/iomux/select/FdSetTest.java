@@ -20,8 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The fd_set of the select backend (rule SELECT-FDSETSIZE): 1024 bits in 16 native words, bit
  * {@code fd % 64} of word {@code fd / 64}, every access bounds-checked so that nothing is ever written
- * past its 128 bytes (glibc's FD_SET does so silently without _FORTIFY_SOURCE: linux-readiness-observed
- * Rule 10), and native memory released by free.
+ * past its 128 bytes (glibc's FD_SET does so silently without _FORTIFY_SOURCE: select(2) BUGS), and native memory released by free.
  */
 @ExtendWith(LeakCheck.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Rule CLOSED-FD on select: a registered descriptor closed without unregister makes select(2) fail with
- * EBADF for every descriptor (linux-readiness-observed Rule 14); the backend finds the closed one,
+ * EBADF for every descriptor (select(2): EBADF); the backend finds the closed one,
  * reports it as ERROR on its key, selects the others again, never spins, and unregister still works.
  *
  * <p>The closed descriptor is a duplicate at a high free number (900..1000), so that no open, pipe or
@@ -155,7 +155,7 @@ class SelectClosedFdTest {
     }
 
     /**
-     * CLOSED-FD and linux-readiness-observed "Extra: close() from another thread": closing a descriptor in
+     * CLOSED-FD, close() from another thread: closing a descriptor in
      * another thread does not wake select(2). The blocked select must still return by its timeout (or
      * earlier) without throwing, and unregister must work afterwards.
      */

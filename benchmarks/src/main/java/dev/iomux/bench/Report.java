@@ -22,7 +22,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Turns the RESULT lines of a scaling run (raw C, iomux, JDK NIO, Netty; several rounds) into markdown
- * tables, the targets of issue 5 with their measured ratios, and the chart (PNG and SVG, XChart).
+ * tables, the performance targets with their measured ratios, and the chart (PNG and SVG, XChart).
  *
  * <pre>
  * Report results.tsv [more.tsv ...] [-o report.md] [-c chart-dir]
@@ -257,7 +257,7 @@ public final class Report {
         return v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v);
     }
 
-    /** The targets of issue 5, point 5, with the ratio measured in this run and each round's ratio. */
+    /** The performance targets, with the ratio measured in this run and each round's ratio. */
     private void targets(StringBuilder sb) {
         String nio = rows.stream().map(Row::impl).filter(i -> i.endsWith("-nio")).findFirst().orElse("jdk-nio");
         String netty = rows.stream().map(Row::impl).filter(i -> i.startsWith("netty")).findFirst().orElse("netty");

@@ -11,7 +11,7 @@ import dev.iomux.io.Descriptors;
 
 /**
  * The scaling benchmark: libevent's {@code test/bench.c} shape, run on one implementation per process,
- * printing the {@code RESULT} line of {@code research/perf-anchors.md} so that it joins the raw-C harness
+ * printing a {@code RESULT} line in the raw-C harness's format so that it joins the raw-C harness
  * in one run ({@code BENCH_EXTRA=benchmarks/scaling bench-anchors/run.sh}).
  *
  * <pre>

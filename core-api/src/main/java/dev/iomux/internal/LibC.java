@@ -20,7 +20,7 @@ import jnr.ffi.types.ssize_t;
  *
  * <p>The library is loaded with {@code LibraryOption.IgnoreError}; only calls marked {@link SaveError}
  * save errno, right after the native call, so {@link Native#errno()} read immediately after a failed
- * call is that call's errno and never a stale value from the JVM (build-proto.md Q4).
+ * call is that call's errno and never a stale value from the JVM.
  *
  * <p>No function here takes more than five arguments: jnr-ffi 2.3 passes a sixth one as garbage on
  * x86-64 (jnr/jnr-ffi#181, seen here with {@code syscall(SYS_select, ...)}); NativeSyscallsTest keeps it so.

@@ -7,8 +7,8 @@ package dev.iomux.internal;
  * everything here on x86-64, AArch64 and RISC-V 64 ({@link Native#SUPPORTED_CPUS}); other architectures
  * (MIPS, SPARC, PowerPC, Alpha) renumber some socket options and are refused at load time rather than
  * given wrong numbers. {@code LinuxConstantsTest} checks these against jnr-constants on the running
- * platform. Values for the readiness calls are from poll(2), epoll_ctl(2), eventfd(2);
- * research/linux-readiness-observed.md "Rule 22" lists them as read on this machine.
+ * platform. Values for the readiness calls are from poll(2), epoll_ctl(2), eventfd(2) and the kernel's
+ * include/uapi headers.
  */
 public final class Linux {
     private Linux() {

@@ -9,7 +9,7 @@ import static dev.iomux.Events.WRITE;
 
 /**
  * Translation between iomux events and the bits poll(2) and epoll(7) share: POLLIN and EPOLLIN, POLLOUT
- * and EPOLLOUT, and so on have the same values (linux-readiness-observed.md, Rule 22).
+ * and EPOLLOUT, and so on have the same values (include/uapi/asm-generic/poll.h, include/uapi/linux/eventpoll.h).
  *
  * <p>Internal, for the poll and epoll backends.
  */

@@ -49,7 +49,7 @@ class EmfileProcessTest {
                 assertThat(used).as("CPU used in 2 s while out of descriptors").isLessThan(Duration.ofMillis(300));
 
                 // Still out of descriptors, and every client accepted before keeps being served: a round
-                // trip on each, with its own payload (issue 6: existing clients keep being served).
+                // trip on each, with its own payload (existing clients keep being served).
                 for (int i = 0; i < served.size(); i++) {
                     String line = "still here " + i + "\n";
                     Socket s = served.get(i);

@@ -63,7 +63,7 @@ final class WriteScenarios {
         assertThat(filled).as("bytes written until EAGAIN").isPositive();
         // TCP frees send-buffer space as loopback delivers what is in flight (and, later, as the receiver
         // collapses its queue and reopens the window), so the check is made right after EAGAIN, with
-        // zero timeouts, as the C probes of linux-readiness-observed.md did.
+        // zero timeouts, as C probes of the same situation do.
         for (int round = 0; round < 50 && reportedNow(sel, writer); round++) {
             filled += Fds.fill(writer);
         }
@@ -170,7 +170,7 @@ final class WriteScenarios {
 
     /**
      * A listener with backlog 0 admits one unaccepted connection; the next SYN is dropped, so that connect
-     * stays in progress (linux-readiness-observed.md, rule 7c) until accept frees the slot and the SYN is
+     * stays in progress (rule WRITE-CONNECT-PENDING) until accept frees the slot and the SYN is
      * retransmitted, about 1 s later.
      */
     static void connectPending(Run run) throws Exception {

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@link Sockets} against the real kernel, on loopback only: TCP over 127.0.0.1 and ::1, and Unix domain
- * stream sockets. Facts marked "research" are from linux-readiness-observed.md.
+ * stream sockets. Facts marked "research" were seen with C probes on Linux 6.18.
  */
 @ExtendWith(LeakCheck.class)
 class SocketsTest {

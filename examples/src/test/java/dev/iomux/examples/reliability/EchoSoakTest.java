@@ -33,7 +33,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 6, item 3: the README's echo server, in this process, against {@link SoakClient} in another
+ * Load: the README's echo server, in this process, against {@link SoakClient} in another
  * process: thousands of loopback connections held at once, each echoing its own pseudo-random payload,
  * every byte compared end to end; then the server's open descriptors and its native blocks must be back
  * where they started. Run on poll and epoll (select cannot watch descriptors past 1023).

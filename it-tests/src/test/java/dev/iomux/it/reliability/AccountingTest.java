@@ -34,7 +34,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 6, item 4: every descriptor and every native block the library takes is given back. The counts
+ * Accounting: every descriptor and every native block the library takes is given back. The counts
  * are /proc/self/fd (what the kernel says is open) and {@link NativeBuffer#liveBlocks()} and
  * {@link NativeBuffer#liveBytes()} (every block of native memory iomux allocates goes through
  * NativeBuffer). Each selector is grown well past its initial sizes, driven through its failure paths,

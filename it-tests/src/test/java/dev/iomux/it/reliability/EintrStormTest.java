@@ -28,7 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 6, item 2, the EINTR storm: a real SIGWINCH every millisecond, aimed with pthread_kill at the
+ * The EINTR storm: a real SIGWINCH every millisecond, aimed with pthread_kill at the
  * selecting thread, for {@link #STORM_MILLIS} ms per backend. select, poll and epoll_wait fail with EINTR
  * on each signal whatever SA_RESTART says (signal(7)); the selector must retry with the time left
  * (EINTR-RETRY). Meanwhile a writer sends numbered bytes over eight pipes in bursts, with a quiet second

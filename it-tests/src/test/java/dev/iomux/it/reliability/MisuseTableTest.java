@@ -34,7 +34,7 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Issue 6, item 1: every misuse in docs/RELIABILITY.md's table, tried on every backend it applies to.
+ * Every misuse in docs/RELIABILITY.md's table, tried on every backend it applies to.
  *
  * <p>Each try gets a fresh selector and must end within {@link #BOUND} (a hang fails, it does not stall
  * the build). A refused call must throw exactly the row's exception type with the row's message, leave

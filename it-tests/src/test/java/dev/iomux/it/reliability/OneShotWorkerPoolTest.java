@@ -28,7 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 6, item 2, a worker pool on ONESHOT keys under load (rule EPOLL-ONESHOT-THREAD): one thread
+ * A worker pool on ONESHOT keys under load (rule EPOLL-ONESHOT-THREAD): one thread
  * selects and hands each ready connection to a pool of {@link #WORKERS}; a worker reads what is there
  * and re-arms the key with modify, from its own thread, while the selecting thread is blocked. Writers
  * send {@link #BYTES_PER_CONNECTION} numbered bytes down each of {@link #CONNECTIONS} loopback TCP

@@ -39,7 +39,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 6, item 2: peers that misbehave. Each fault happens to one connection while a healthy one is
+ * Peers that misbehave. Each fault happens to one connection while a healthy one is
  * registered beside it; the selector reports the fault (never hangs on it, never spins on it), the call
  * that meets it fails with the errno the kernel gives, and the healthy connection keeps being served.
  */

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 6, item 2, wake-up storms: {@link #WAKERS} threads call wakeup() as fast as they can while one
+ * Wake-up storms: {@link #WAKERS} threads call wakeup() as fast as they can while one
  * thread selects without a timeout and a writer sends numbered bytes. Every byte arrives, in order; the
  * wake-ups coalesce (once the storm stops, at most one select returns early and the next waits its full
  * timeout); the selector is then closed while the storm blows again, and wakeup after close is harmless.
