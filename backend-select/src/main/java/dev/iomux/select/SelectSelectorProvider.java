@@ -12,7 +12,7 @@ import dev.iomux.spi.NativeBuffer;
 /**
  * The select(2) backend: descriptors 0..1023 only (FD_SETSIZE), {@code PRIORITY} through exceptfds,
  * {@code ONESHOT} emulated, errors and hang-ups folded into readable and writable. The last resort of
- * {@link dev.iomux.Selectors#open()}, and the baseline the seeds start from.
+ * {@link dev.iomux.Selectors#open()}, and the baseline every account of multiplexing starts from.
  */
 public final class SelectSelectorProvider extends AbstractSelectorProvider {
     /** Creates the provider; {@link java.util.ServiceLoader} does this. */

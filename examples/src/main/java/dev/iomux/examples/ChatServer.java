@@ -23,7 +23,7 @@ import dev.iomux.io.Sockets;
  * <p>Run it with {@code ./iomux chat --port 7000}, then in two or more terminals
  * {@code ./iomux client --port 7000} (or {@code nc 127.0.0.1 7000}) and type.
  *
- * <p>It is seed 001's first use case ("IO多路复用的使用场景": a server handling many sockets, "如聊天程序").
+ * <p>It is the textbook use of I/O multiplexing: one server thread handling many sockets, a chat room.
  * A client that does not read must not hold up the others: each client's output queue is bounded
  * ({@code --queue-limit}); when a line would overflow it, the queue is replaced by a notice, the client
  * is no longer sent anything, and it is closed once the notice is out, or after {@code --grace} if it

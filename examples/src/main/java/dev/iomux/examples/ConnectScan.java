@@ -24,11 +24,11 @@ import dev.iomux.io.Sockets;
  *
  * <p>Run it with {@code ./iomux connect-scan 127.0.0.1:22 127.0.0.1:1 --timeout 2s}.
  *
- * <p>It follows seed 001's note on non-blocking connect (under "可写"): connect returns EINPROGRESS at
- * once while the handshake goes on; select reports the socket writable when the connect has succeeded
- * or failed; getsockopt(SO_ERROR) tells which. The seed's three uses are the point here: handshakes
- * overlap other work, many connections are made at once, and select's time limit shortens connect's own
- * timeout ("可以通过给select指定时间限制，缩短connect的超时时间"). The result is a table: each target,
+ * <p>It follows connect(2) on non-blocking sockets (EINPROGRESS): connect returns at once while the
+ * handshake goes on; select reports the socket writable when the connect has succeeded or failed;
+ * getsockopt(SO_ERROR) tells which. Its three uses are the point here: handshakes overlap other work,
+ * many connections are made at once, and select's time limit shortens connect's own timeout (the
+ * kernel's SYN retries take minutes). The result is a table: each target,
  * what happened (open, refused, another error, or no answer within the timeout), and how long it took.
  */
 final class ConnectScan {

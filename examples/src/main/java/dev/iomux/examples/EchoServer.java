@@ -10,21 +10,21 @@ import dev.iomux.SelectorKey;
 import dev.iomux.io.Descriptors;
 
 /**
- * {@code iomux echo-server}: the selectors echo server of seeds 000 and 002.
+ * {@code iomux echo-server}: the echo server of Python's {@code selectors} documentation.
  *
  * <p>Run it with {@code ./iomux echo-server --port 1234} and talk to it with {@code nc 127.0.0.1 1234}.
  *
- * <p>It follows seed 000's "三种模型的python例程" and seed 002's section 4 ("使用selector模块实现单线程下的
- * 多并发"): the listener is registered for READ with {@code accept} as its data, {@code accept} registers
+ * <p>It follows the example at the end of Python's {@code selectors} documentation: the listener is
+ * registered for READ with {@code accept} as its data, {@code accept} registers
  * the connection for READ with {@code read} as its data, and the loop calls the data of each ready key
  * ({@code callback = key.data; callback(key.fileobj, mask)}, in {@link EventLoop}). An empty read closes
- * the connection. Where the seed sends and "hope[s] it won't block", this keeps what the kernel did not
+ * the connection. Where that example sends and hopes it won't block, this keeps what the kernel did not
  * take and waits for WRITE, reading nothing more until it is gone.
  */
 final class EchoServer {
     static final String USAGE = """
             usage: iomux echo-server [--backend select|poll|epoll] [--host 127.0.0.1] [--port 1234] [--verbose]
-              Echoes whatever each client sends, as seeds 000 and 002's selectors echo server.
+              Echoes whatever each client sends, as the echo server of Python's selectors documentation.
               --port 0 picks a free port; the status line says which.""";
 
     private EchoServer() {
@@ -37,7 +37,7 @@ final class EchoServer {
         return loop.run(Events.READ, (key, events) -> accept(loop), out);
     }
 
-    /** The listener's handler: seed 000's {@code accept(sock, mask)}. */
+    /** The listener's handler: the example's {@code accept(sock, mask)}. */
     private static void accept(EventLoop loop) throws IOException {
         int conn = loop.accept();
         if (conn >= 0) {
@@ -45,7 +45,7 @@ final class EchoServer {
         }
     }
 
-    /** A connection's handler: seed 000's {@code read(conn, mask)}, with what was not yet written. */
+    /** A connection's handler: the example's {@code read(conn, mask)}, with what was not yet written. */
     private static final class Connection implements EventLoop.Handler {
         private final EventLoop loop;
         private final ByteBuffer pending = ByteBuffer.allocate(4096).flip();

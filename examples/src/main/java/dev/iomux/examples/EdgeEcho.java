@@ -12,15 +12,14 @@ import dev.iomux.SelectorProvider;
 import dev.iomux.io.Descriptors;
 
 /**
- * {@code iomux et-echo}: an echo server in edge-triggered mode, with seed 004's EAGAIN loops.
+ * {@code iomux et-echo}: an echo server in edge-triggered mode, with the EAGAIN loops of epoll(7).
  *
  * <p>Run it with {@code ./iomux et-echo --port 8788} (epoll) and talk to it with {@code nc 127.0.0.1 8788}.
  *
- * <p>It follows seed 004's "ET模式" passage: an edge is reported once, when readiness changes, so after
- * each event the server accepts, reads and writes until the call fails with EAGAIN ("当recv()返回的大小如果
- * 等于请求的大小，那么很有可能是缓冲区还有数据未读完 ... 还需要再次读取"; "errno为EAGAIN时,表示当前缓冲区已无
- * 数据可读"), on non-blocking sockets only ("ET模式只能和非阻塞IO配合使用"). Each connection is registered
- * once for READ and WRITE with EDGE and never modified. When its echo queue is full it stops reading
+ * <p>It follows epoll(7)'s advice for edge-triggered use: an edge is reported once, when readiness
+ * changes, so after each event the server accepts, reads and writes until the call fails with EAGAIN (a
+ * read that fills the buffer may leave more behind), on non-blocking sockets only. Each connection is
+ * registered once for READ and WRITE with EDGE and never modified. When its echo queue is full it stops reading
  * before EAGAIN and remembers that, since no new edge will come for the data already waiting; it reads on
  * once the queue drains. select and poll have no edge-triggered mode, so on them it refuses to start.
  */

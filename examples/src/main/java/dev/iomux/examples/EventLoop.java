@@ -17,8 +17,9 @@ import dev.iomux.io.Sockets;
 
 /**
  * What every server example shares, so that each example file is only its protocol: the listening
- * socket, the selector, the loop that calls the handler kept in each key's attachment (seed 000:
- * {@code callback = key.data; callback(key.fileobj, mask)}), the status line, a clean shutdown on
+ * socket, the selector, the loop that calls the handler kept in each key's attachment (Python's
+ * {@code selectors} example: {@code callback = key.data; callback(key.fileobj, mask)}), the status line,
+ * a clean shutdown on
  * SIGINT and SIGTERM, and accept through a {@link ReserveDescriptor}.
  *
  * <p>Shutdown: a JVM shutdown hook (run on SIGINT and SIGTERM) clears the running flag, wakes the

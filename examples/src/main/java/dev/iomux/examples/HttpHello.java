@@ -20,9 +20,9 @@ import dev.iomux.io.Sockets;
  * <p>Run it with {@code ./iomux http-hello --port 8787}, then {@code curl 127.0.0.1:8787}, or load it
  * with {@code wrk -t1 -c100 -d5s http://127.0.0.1:8787/}.
  *
- * <p>Seed 004 ends its select server with "另开一个窗口 使用 curl 127.0.0.1:port 进行请求"; this is the
- * server that request deserves, on the loop of seed 004's epoll example (one handler per descriptor,
- * interest switched between reading and writing). HTTP/1.1 as RFC 9112 has it, minimally: persistent
+ * <p>Tutorials of select and epoll servers end with "now try it with curl"; this is the server that
+ * request deserves, on the classic epoll loop (one handler per descriptor, interest switched between
+ * reading and writing). HTTP/1.1 as RFC 9112 has it, minimally: persistent
  * connections (HTTP/1.0 only with {@code Connection: keep-alive}), pipelined requests answered in order
  * (responses go into one output buffer; when it is full, parsing waits for the client to read), a
  * {@code Content-Length} body read and ignored, 400 for anything that does not parse (including a

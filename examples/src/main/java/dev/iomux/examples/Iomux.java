@@ -28,19 +28,19 @@ public final class Iomux {
     static final List<Subcommand> COMMANDS = List.of(
             new Subcommand("rules", "the live rule matrix: every readiness rule checked on every backend",
                     RuleMatrix.USAGE, RuleMatrix::run),
-            new Subcommand("echo-server", "the seeds' selectors echo server (seeds 000 and 002)",
+            new Subcommand("echo-server", "the echo server of Python's selectors documentation",
                     EchoServer.USAGE, EchoServer::run),
-            new Subcommand("select-echo", "seed 002's select echo server with an output queue per connection",
+            new Subcommand("select-echo", "the classic select echo server, with an output queue per connection",
                     SelectEcho.USAGE, SelectEcho::run),
             new Subcommand("chat", "a chat server: each line to every other client; slow clients dropped",
                     ChatServer.USAGE, ChatServer::run),
-            new Subcommand("et-echo", "edge-triggered echo with seed 004's EAGAIN loops (epoll only)",
+            new Subcommand("et-echo", "edge-triggered echo with epoll(7)'s EAGAIN loops (epoll only)",
                     EdgeEcho.USAGE, EdgeEcho::run),
-            new Subcommand("http-hello", "a minimal HTTP/1.1 server for curl and wrk (seed 004)",
+            new Subcommand("http-hello", "a minimal HTTP/1.1 server for curl and wrk",
                     HttpHello.USAGE, HttpHello::run),
-            new Subcommand("connect-scan", "non-blocking connects to many HOST:PORT at once (seed 001)",
+            new Subcommand("connect-scan", "non-blocking connects to many HOST:PORT at once (connect(2): EINPROGRESS)",
                     ConnectScan.USAGE, ConnectScan::run),
-            new Subcommand("client", "the seeds' line client: stdin to the server, replies to stdout",
+            new Subcommand("client", "a line client: stdin to the server, replies to stdout",
                     LineClient.USAGE, LineClient::run));
 
     private static final System.Logger LOG = System.getLogger(Iomux.class.getName());

@@ -15,15 +15,15 @@ import dev.iomux.io.Descriptors;
 import dev.iomux.io.Sockets;
 
 /**
- * {@code iomux client}: the seeds' line client, on one selector for the keyboard and the socket.
+ * {@code iomux client}: a line client, on one selector for the keyboard and the socket.
  *
  * <p>Run it with {@code ./iomux client --port 1234} against {@code ./iomux echo-server}, or
  * {@code ./iomux client --port 7000} against {@code ./iomux chat}, and type lines; or pipe them in.
  *
- * <p>Seed 002's client sends a line and then waits for the answer ({@code s.sendall(msg);
- * data = s.recv(1024)}); a chat client cannot, because lines arrive while you type. So this is seed
- * 001's first use case instead ("客户端要处理多个文件描述符，如交互式输入和网络套接字"): standard input and
- * the socket on one selector. What stdin gives goes to the server; what the server sends goes to stdout.
+ * <p>The client of the usual echo examples sends a line and then waits for the answer
+ * ({@code s.sendall(msg); data = s.recv(1024)}); a chat client cannot, because lines arrive while you
+ * type. So this one multiplexes what a client must, interactive input and a network socket: standard
+ * input and the socket on one selector. What stdin gives goes to the server; what the server sends goes to stdout.
  * At the end of stdin it shuts its sending side down and prints what the server still sends until it
  * closes. Stdin is left blocking (it is shared with the shell); one read per readiness never blocks.
  */

@@ -7,8 +7,9 @@ import java.util.ArrayDeque;
 import dev.iomux.io.Descriptors;
 
 /**
- * Bytes waiting to be written to one descriptor, in order: seed 002's per-connection queue
- * ({@code msg_dic[conn] = queue.Queue()}), counted in bytes so that a server can bound it.
+ * Bytes waiting to be written to one descriptor, in order: the per-connection queue of the classic
+ * select echo server ({@code message_queues[s] = queue.Queue()}), counted in bytes so that a server can
+ * bound it.
  */
 final class OutQueue {
     private final ArrayDeque<ByteBuffer> buffers = new ArrayDeque<>();

@@ -14,7 +14,8 @@ import dev.iomux.io.Descriptors;
 import dev.iomux.io.Sockets;
 
 /**
- * The README's echo server: seed 002's selectors echo server, on raw descriptors. Run it with
+ * The README's echo server: the echo server of Python's {@code selectors} documentation, on raw
+ * descriptors. Run it with
  * {@code mvn -q -pl examples exec:java} and talk to it with {@code nc 127.0.0.1 7007}. README.md shows
  * this file's code between the README markers; ReadmeEchoTest checks they match and runs it.
  */

@@ -10,23 +10,23 @@ import dev.iomux.SelectorKey;
 import dev.iomux.io.Descriptors;
 
 /**
- * {@code iomux select-echo}: seed 002's select echo server, with a queue of output per connection.
+ * {@code iomux select-echo}: the classic select echo server, with a queue of output per connection.
  *
  * <p>Run it with {@code ./iomux select-echo --backend select --port 9999} and talk to it with
  * {@code nc 127.0.0.1 9999} or {@code ./iomux client --port 9999}.
  *
- * <p>It follows seed 002's section 3 ("select实现单线程下的多并发"): what a connection sends goes into its
- * queue ({@code msg_dic[conn] = queue.Queue()}); the connection is in {@code outputs}, that is, has WRITE
- * interest, only while its queue holds data, so that select does not report it writable for nothing
- * ("确保下次循环的时候writeable,不返回这个已经处理完的链接"); a connection in the exceptional list (ERROR or
- * HANGUP where the backend reports them) is dropped. Unlike the seed it keeps reading while data is
+ * <p>It follows the select echo server of Python's module tutorials (PyMOTW's {@code select}): what a
+ * connection sends goes into its queue ({@code message_queues[s] = queue.Queue()}); the connection is in
+ * {@code outputs}, that is, has WRITE interest, only while its queue holds data, so that select does not
+ * report it writable for nothing; a connection in the exceptional list (ERROR or HANGUP where the backend
+ * reports them) is dropped. Unlike that example it keeps reading while data is
  * queued, up to a bound, and stops reading above it until the client has taken its echo.
  */
 final class SelectEcho {
     static final String USAGE = """
             usage: iomux select-echo [--backend select|poll|epoll] [--host 127.0.0.1] [--port 9999]
                                      [--queue-limit 262144] [--verbose]
-              Seed 002's select echo server: a queue per connection, WRITE interest only while it holds data.
+              The classic select echo server: a queue per connection, WRITE interest only while it holds data.
               --queue-limit: bytes queued for one client before the server stops reading from it.""";
 
     private SelectEcho() {

@@ -34,8 +34,8 @@ import dev.iomux.io.Sockets;
 import dev.iomux.testing.Fds;
 
 /**
- * Section 8 of the catalog: level- and edge-triggered reporting, ONESHOT and EXCLUSIVE (seeds 001, 003,
- * 004). A backend that does not declare a mode is checked to refuse it.
+ * Section 8 of the catalog: level- and edge-triggered reporting, ONESHOT and EXCLUSIVE (epoll(7),
+ * epoll_ctl(2)). A backend that does not declare a mode is checked to refuse it.
  */
 final class EpollModeScenarios {
     private EpollModeScenarios() {
@@ -89,7 +89,7 @@ final class EpollModeScenarios {
         run.ready(sel, c[1], READ, "tcp4, a new segment");
     }
 
-    /** Seed 004: under ET, accept until EAGAIN or the queued connections stall. */
+    /** epoll(7): under ET, accept until EAGAIN or the queued connections stall. */
     static void edgeTriggeredDrain(Run run) throws Exception {
         if (!run.supports(Capability.EDGE)) {
             Modes.refuses(run, READ | EDGE, Capability.EDGE);
@@ -160,7 +160,7 @@ final class EpollModeScenarios {
     }
 
     /**
-     * Seed 001's two-threads problem: the loop thread selects ONESHOT keys and hands each to a worker, which
+     * The two-threads problem of epoll(7)'s Q&A, which EPOLLONESHOT solves: the loop thread selects ONESHOT keys and hands each to a worker, which
      * reads what is there and re-arms the key while the loop is blocked. Each arming must bring exactly one
      * event, no socket may be handled by two workers at once, and no byte may be lost.
      */

@@ -16,7 +16,7 @@ import dev.iomux.io.Sockets;
 import dev.iomux.testing.Fds;
 
 /**
- * Section 3 of the catalog: the exceptional condition, TCP urgent data (seed 001 "异常条件"). Linux loses
+ * Section 3 of the catalog: the exceptional condition, TCP urgent data (select(2): exceptfds). Linux loses
  * the urgent byte to a normal read at the mark (observed, rule 8), so these scenarios read it first.
  */
 final class PriorityScenarios {

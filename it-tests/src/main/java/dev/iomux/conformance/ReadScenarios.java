@@ -22,7 +22,7 @@ import dev.iomux.io.SockOpt;
 import dev.iomux.io.Sockets;
 import dev.iomux.testing.Fds;
 
-/** Section 1 of the catalog: when a descriptor is readable (seed 001 "可读" 1-4). */
+/** Section 1 of the catalog: when a descriptor is readable. */
 final class ReadScenarios {
     private ReadScenarios() {
     }

@@ -25,7 +25,7 @@ import dev.iomux.io.SockOpt;
 import dev.iomux.io.Sockets;
 import dev.iomux.testing.Fds;
 
-/** Section 2 of the catalog: when a descriptor is writable (seed 001 "可写" 1-4). */
+/** Section 2 of the catalog: when a descriptor is writable. */
 final class WriteScenarios {
     private WriteScenarios() {
     }
