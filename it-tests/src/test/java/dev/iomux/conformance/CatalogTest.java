@@ -27,7 +27,7 @@ class CatalogTest {
     void everyRuleHasAScenarioAndEveryScenarioARule() throws Exception {
         Set<String> spec = new TreeSet<>();
         for (String line : Files.readAllLines(SPEC)) {
-            // The before-stop hook reads IDs the same way: a table row whose first cell is an ID.
+            // A rule is a table row whose first cell is an ID.
             if (line.matches("^\\| [A-Z][A-Z0-9-]+ \\|.*") && !line.startsWith("| ID |")) {
                 spec.add(line.substring(2, line.indexOf(' ', 2)));
             }
