@@ -145,15 +145,6 @@ final class Waker {
         return broken;
     }
 
-    /** Checks both descriptors now. @return {@link #misuse()} */
-    synchronized String check() {
-        if (!closed && misuse == null) {
-            verify(readFd, readDev, readIno, "read");
-            verify(writeFd, writeDev, writeIno, "write");
-        }
-        return misuse;
-    }
-
     /** Closes both ends, each only if it still names the pipe it opened, and frees the native buffer. */
     synchronized void close() {
         if (closed) {
