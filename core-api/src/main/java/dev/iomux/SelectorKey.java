@@ -1,5 +1,7 @@
 package dev.iomux;
 
+import dev.iomux.spi.Registration;
+
 /**
  * A registration of a descriptor with a selector: the descriptor, the events registered (interest plus
  * modes) and the caller's attachment.
@@ -10,15 +12,24 @@ package dev.iomux;
  * modify, and ends with unregister or the selector's close).
  */
 public final class SelectorKey {
-    private final AbstractSelector selector;
     private final int fd;
     private final int events;
     private final Object attachment;
-    /** The registration this key belongs to; package-private for AbstractSelector. */
-    final Registration registration;
+    private final Registration registration;
 
-    SelectorKey(AbstractSelector selector, Registration registration, int fd, int events, Object attachment) {
-        this.selector = selector;
+    /**
+     * Makes a key: for a selector's implementation ({@link dev.iomux.spi.AbstractSelector} makes every
+     * key of its registrations). A key is a value; making one registers nothing.
+     *
+     * @param registration the registration it belongs to
+     * @param fd           the descriptor
+     * @param events       interests and modes
+     * @param attachment   the caller's attachment, possibly null
+     */
+    public SelectorKey(Registration registration, int fd, int events, Object attachment) {
+        if (registration == null) {
+            throw new NullPointerException("registration must not be null");
+        }
         this.registration = registration;
         this.fd = fd;
         this.events = events;
@@ -47,7 +58,7 @@ public final class SelectorKey {
 
     /** @return the selector this key belongs to */
     public Selector selector() {
-        return selector;
+        return registration.selector();
     }
 
     /**
@@ -57,7 +68,7 @@ public final class SelectorKey {
      * @return true while registered
      */
     public boolean isValid() {
-        return registration.registered;
+        return registration.isRegistered();
     }
 
     @Override

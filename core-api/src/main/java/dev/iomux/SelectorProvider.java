@@ -7,7 +7,7 @@ import java.io.IOException;
  * lists its provider in {@code META-INF/services/dev.iomux.SelectorProvider}.
  *
  * <p>This is the service-provider interface a port implements, together with a selector class extending
- * {@link AbstractSelector}; PORTING.md walks through it.
+ * {@link dev.iomux.spi.AbstractSelector}; PORTING.md walks through it.
  */
 public interface SelectorProvider {
     /** @return the backend's name, lower case: "select", "poll", "epoll" */

@@ -2,8 +2,8 @@ package dev.iomux.epoll;
 
 import java.util.Objects;
 
+import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
-import jnr.ffi.Platform;
 
 /**
  * An array of {@code struct epoll_event} in native memory, read and written in one place.
@@ -16,7 +16,7 @@ import jnr.ffi.Platform;
  * <p>{@code EPOLL_PACKED} is {@code __attribute__((packed))} on x86-64 only (the kernel's
  * {@code include/uapi/linux/eventpoll.h}, kept for 32-bit compatibility): 12 bytes with {@code data} at
  * offset 4. Everywhere else the union is 8-byte aligned: 16 bytes with {@code data} at offset 8
- * ({@link Layout#forCpu}).
+ * ({@link Kernel#EPOLL_EVENT_PACKED}).
  */
 final class EpollEventArray {
     /** The two layouts of struct epoll_event. */
@@ -35,12 +35,8 @@ final class EpollEventArray {
         }
 
         /** The layout of the running platform: the one place the choice is made. */
-        static Layout forCpu(Platform.CPU cpu) {
-            return cpu == Platform.CPU.X86_64 ? PACKED : ALIGNED;
-        }
-
         static Layout running() {
-            return forCpu(Platform.getNativePlatform().getCPU());
+            return Kernel.EPOLL_EVENT_PACKED ? PACKED : ALIGNED;
         }
     }
 

@@ -1,21 +1,18 @@
 package dev.iomux.epoll;
 
-import static dev.iomux.internal.Native.C;
-
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.EnumSet;
 
-import dev.iomux.AbstractSelector;
 import dev.iomux.Capabilities;
 import dev.iomux.Capability;
 import dev.iomux.Events;
 import dev.iomux.NativeIOException;
-import dev.iomux.SelectorKey;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
-import dev.iomux.internal.PollBits;
+import dev.iomux.spi.AbstractSelector;
+import dev.iomux.spi.Kernel;
+import dev.iomux.spi.PollBits;
+import dev.iomux.spi.Registration;
+import dev.iomux.spi.Waker;
 
 /**
  * Epoll-based selector: one epoll instance, registrations applied to the kernel at once with
@@ -37,7 +34,7 @@ final class EpollSelector extends AbstractSelector {
     static final Capabilities CAPABILITIES =
             Capabilities.of(EnumSet.allOf(Capability.class), Capabilities.UNLIMITED);
 
-    /** {@link #slot} of a key the kernel watches; a parked key is taken out of the kernel (slot -1). */
+    /** The {@link Registration#slot()} of one the kernel watches; a parked one is taken out (-1). */
     private static final int IN_KERNEL = 1;
     private static final int DETACHED = -1;
     /** Waits in a row that reported an orphaned registration before the epoll instance is rebuilt. */
@@ -49,6 +46,7 @@ final class EpollSelector extends AbstractSelector {
     private static final int FAILED_DELS_REMEMBERED = 32;
 
     private final EpollEventArray.Layout layout = EpollEventArray.Layout.running();
+    private final int wakeupFd;
     private volatile int epfd = -1; // volatile: register's own-descriptor check reads it without the lock
     private EpollEventArray ready;
     private EpollEventArray ctlEvent;
@@ -64,19 +62,18 @@ final class EpollSelector extends AbstractSelector {
     private final long[] failedDelAt = new long[FAILED_DELS_REMEMBERED];
     private int failedDelNext;
 
-    // Counters for tests: system calls made, so that "one epoll_ctl per interest change" can be checked;
-    // events dropped as stale, and rebuilds, so that races can be told from orphans.
-    long ctlCalls;
-    long staleEvents;
-    long rebuilds;
-
     EpollSelector(int maxEvents) throws IOException {
-        super("epoll", CAPABILITIES);
+        this(maxEvents, Waker.pipe("epoll selector"));
+    }
+
+    private EpollSelector(int maxEvents, Waker waker) throws IOException {
+        super("epoll", CAPABILITIES, waker, Updates.KERNEL_AT_ONCE);
+        wakeupFd = waker.fd();
         try {
             ready = new EpollEventArray(maxEvents, layout);
             ctlEvent = new EpollEventArray(1, layout);
-            epfd = Native.check(C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1(EPOLL_CLOEXEC)");
-            ctl(epfd, Linux.EPOLL_CTL_ADD, wakeupFd(), Linux.EPOLLIN, 0);
+            epfd = Kernel.epollCreate();
+            ctl(epfd, Kernel.EPOLL_CTL_ADD, wakeupFd, PollBits.POLLIN, 0);
         } catch (IOException | RuntimeException | Error e) {
             close();
             throw e;
@@ -89,65 +86,54 @@ final class EpollSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implRegister(SelectorKey key) throws IOException {
-        ctl(epfd, Linux.EPOLL_CTL_ADD, key.fd(), kernelEvents(key.events()), token(key));
-        setSlot(key, IN_KERNEL);
+    protected void implUpdate(Registration r) throws IOException {
+        if (!r.isArmed()) {
+            if ((r.events() & Events.ONESHOT) == 0) {
+                // Parked on a hang-up or error outside its interest: epoll reports EPOLLHUP and EPOLLERR
+                // whatever the mask (epoll_ctl(2)), so the only way to stop a level-triggered repeat is
+                // to take it out of the kernel.
+                detach(r);
+            }
+            return; // EPOLLONESHOT: the kernel disarmed the registration when it reported it
+        }
+        // New, or parked and now re-armed: out of the kernel, so ADD.
+        int op = r.slot() == IN_KERNEL ? Kernel.EPOLL_CTL_MOD : Kernel.EPOLL_CTL_ADD;
+        ctl(epfd, op, r.fd(), kernelEvents(r.events()), token(r));
+        r.setSlot(IN_KERNEL);
     }
 
     @Override
-    protected void implModify(SelectorKey oldKey, SelectorKey newKey) throws IOException {
-        // A parked key was taken out of the kernel: re-arming it adds it back.
-        int op = slot(newKey) == IN_KERNEL ? Linux.EPOLL_CTL_MOD : Linux.EPOLL_CTL_ADD;
-        ctl(epfd, op, newKey.fd(), kernelEvents(newKey.events()), token(newKey));
-        setSlot(newKey, IN_KERNEL);
+    protected void implUnregister(Registration r) {
+        detach(r);
     }
 
-    @Override
-    protected void implUnregister(SelectorKey key) {
-        if (slot(key) != IN_KERNEL) {
+    private void detach(Registration r) {
+        if (r.slot() != IN_KERNEL) {
             return;
         }
-        setSlot(key, DETACHED);
-        ctlCalls++;
-        int rc = C.epoll_ctl(epfd, Linux.EPOLL_CTL_DEL, key.fd(), 0);
-        int errno = rc < 0 ? Native.errno() : 0;
+        r.setSlot(DETACHED);
+        boolean removed = Kernel.epollDel(epfd, r.fd());
         // Counted after the call: a wait that began after this count began after the DEL (implCollect).
-        long removed = removals + 1;
-        removals = removed;
-        if (rc < 0) {
-            // EBADF: the fd was closed since it was registered; ENOENT: closed and its number reused by a
-            // file we never added. Unregister must work in both cases (CPython test_unregister_after_fd_close).
-            if (errno != Linux.EBADF && errno != Linux.ENOENT) {
-                throw new UncheckedIOException(new NativeIOException(
-                        "epoll_ctl(DEL, fd=" + key.fd() + ")", errno, null));
-            }
-            // Either the file is gone, and the kernel dropped the registration with it, or a dup keeps the
-            // file open and the registration fires on, out of our reach (epoll(7) Q6).
-            failedDelIds[failedDelNext] = registrationId(key);
-            failedDelAt[failedDelNext] = removed;
+        long count = removals + 1;
+        removals = count;
+        if (!removed) {
+            // The number no longer names the file: either the file is gone, and the kernel dropped the
+            // registration with it, or a dup keeps it open and the registration fires on, out of our reach
+            // (epoll(7) Q6).
+            failedDelIds[failedDelNext] = r.id();
+            failedDelAt[failedDelNext] = count;
             failedDelNext = (failedDelNext + 1) % FAILED_DELS_REMEMBERED;
         }
     }
 
     @Override
-    protected void implDisarm(SelectorKey key) {
-        if ((key.events() & Events.ONESHOT) != 0) {
-            return; // EPOLLONESHOT: the kernel disarmed the registration when it reported it
-        }
-        // Parked on a hang-up or error outside its interest: epoll reports EPOLLHUP and EPOLLERR whatever
-        // the mask (epoll_ctl(2)), so the only way to stop a level-triggered repeat is to remove it.
-        implUnregister(key);
-    }
-
-    @Override
     protected int implSelect(long timeoutNanos) throws IOException {
         removalsAtWait = removals;
-        int n = Native.epollWait(epfd, ready.address(0), ready.capacity(), toMillisCeil(timeoutNanos));
-        return waitResult(n, "epoll_wait", "epfd", epfd);
+        return Kernel.epollWait(epfd, ready.address(0), ready.capacity(), timeoutNanos);
     }
 
     @Override
-    protected void implCollect(int count) {
+    protected void implCollect(int count) throws IOException {
         // Did another thread remove a registration while this wait ran? Then its events may be leftovers.
         boolean raced = removals != removalsAtWait;
         boolean orphan = false;
@@ -156,20 +142,18 @@ final class EpollSelector extends AbstractSelector {
             int id = (int) (data >>> 32);
             int fd = (int) data;
             if (id == 0) {
-                wakeupFdReady();
+                wakeupReady();
                 continue;
             }
-            SelectorKey key = keyOf(fd);
-            if (key == null || registrationId(key) != id
-                    || !isArmed(key) && (key.events() & Events.ONESHOT) == 0) {
+            Registration r = registration(fd);
+            if (r == null || r.id() != id || !r.isArmed() && (r.events() & Events.ONESHOT) == 0) {
                 // Not a current registration, or a parked one, which was deleted from the kernel: a
                 // leftover, or an orphan. A DEL that succeeded before this wait began leaves nothing to
                 // report, and one that failed is remembered; so without a race it is an orphan.
-                staleEvents++;
                 orphan |= !raced || failedBefore(id, removalsAtWait);
                 continue;
             }
-            collect(key, PollBits.toEvents(ready.events(i)));
+            collect(r, PollBits.toEvents(ready.events(i)));
         }
         orphanWaits = orphan ? orphanWaits + 1 : 0;
         if (orphanWaits >= ORPHAN_WAITS_BEFORE_REBUILD) {
@@ -196,44 +180,45 @@ final class EpollSelector extends AbstractSelector {
      * the same reason (netty#565).
      */
     private void rebuild() {
-        int fresh = C.epoll_create1(Linux.EPOLL_CLOEXEC);
-        if (fresh < 0) {
+        int fresh;
+        try {
+            fresh = Kernel.epollCreate();
+        } catch (NativeIOException e) {
             return; // keep the old one; the base's loop still honours the deadline
         }
         try {
-            ctl(fresh, Linux.EPOLL_CTL_ADD, wakeupFd(), Linux.EPOLLIN, 0);
-            for (SelectorKey key : registeredKeys()) {
-                if (slot(key) != IN_KERNEL) {
+            ctl(fresh, Kernel.EPOLL_CTL_ADD, wakeupFd, PollBits.POLLIN, 0);
+            for (Registration r : registrations()) {
+                if (r.slot() != IN_KERNEL) {
                     continue;
                 }
-                if (!isArmed(key)) {
-                    setSlot(key, DETACHED); // a fired one-shot key: modify adds it back armed
+                if (!r.isArmed()) {
+                    r.setSlot(DETACHED); // a fired one-shot key: modify adds it back armed
                     continue;
                 }
                 try {
-                    ctl(fresh, Linux.EPOLL_CTL_ADD, key.fd(), kernelEvents(key.events()), token(key));
+                    ctl(fresh, Kernel.EPOLL_CTL_ADD, r.fd(), kernelEvents(r.events()), token(r));
                 } catch (NativeIOException e) {
-                    if (e.errno() != Linux.EBADF && e.errno() != Linux.EPERM) {
+                    if (e.errno() != Kernel.EBADF && e.errno() != Kernel.EPERM) {
                         throw e; // ENOMEM, ENOSPC: keep the old instance rather than drop a live key
                     }
                     // Closed without unregister (EBADF), or the number now names a file epoll refuses
                     // (EPERM): the registered file is gone from this fd number; nothing left to watch.
-                    setSlot(key, DETACHED);
+                    r.setSlot(DETACHED);
                 }
             }
         } catch (NativeIOException e) {
-            Native.closeQuietly(fresh);
+            Kernel.closeQuietly(fresh);
             return;
         }
-        Native.closeQuietly(epfd);
+        Kernel.closeQuietly(epfd);
         epfd = fresh;
         Arrays.fill(failedDelIds, 0); // nothing in the fresh instance is out of reach
-        rebuilds++;
     }
 
     @Override
     protected void implClose() {
-        Native.closeQuietly(epfd);
+        Kernel.closeQuietly(epfd);
         epfd = -1;
         if (ready != null) {
             ready.free();
@@ -245,39 +230,11 @@ final class EpollSelector extends AbstractSelector {
 
     private void ctl(int ep, int op, int fd, int events, long data) throws NativeIOException {
         ctlEvent.set(0, events, data);
-        ctlCalls++;
-        if (C.epoll_ctl(ep, op, fd, ctlEvent.address(0)) < 0) {
-            int errno = Native.errno();
-            throw new NativeIOException("epoll_ctl(" + opName(op) + ", fd=" + fd + ")", errno, hint(op, errno));
-        }
+        Kernel.epollCtl(ep, op, fd, ctlEvent.address(0));
     }
 
-    private static String hint(int op, int errno) {
-        if (errno == Linux.EBADF) {
-            // The same words as select and poll, whose register checks with fcntl (AbstractSelector.requireOpen).
-            return op == Linux.EPOLL_CTL_ADD ? "register needs an open descriptor"
-                    : "the descriptor was closed while registered: unregister before closing";
-        }
-        if (errno == Linux.EPERM) {
-            return "epoll cannot watch regular files, directories or /dev/null, which are always readable and "
-                    + "writable (rule FILE-EPOLL-EPERM): read them directly, or use the poll or select backend";
-        }
-        if (errno == Linux.EEXIST && op == Linux.EPOLL_CTL_ADD) {
-            return "the descriptor's file is still registered through a number that was closed without "
-                    + "unregister (epoll(7) Q6)";
-        }
-        if (errno == Linux.ENOSPC) {
-            return "the per-user limit /proc/sys/fs/epoll/max_user_watches is reached";
-        }
-        return null;
-    }
-
-    private static String opName(int op) {
-        return op == Linux.EPOLL_CTL_ADD ? "ADD" : op == Linux.EPOLL_CTL_MOD ? "MOD" : "DEL";
-    }
-
-    private static long token(SelectorKey key) {
-        return ((long) registrationId(key) << 32) | (key.fd() & 0xffffffffL);
+    private static long token(Registration r) {
+        return ((long) r.id() << 32) | (r.fd() & 0xffffffffL);
     }
 
     /** iomux events to epoll's; EPOLLRDHUP is not allowed with EPOLLEXCLUSIVE (epoll_ctl(2): EINVAL). */
@@ -285,13 +242,13 @@ final class EpollSelector extends AbstractSelector {
         boolean exclusive = (events & Events.EXCLUSIVE) != 0;
         int bits = PollBits.request(events, !exclusive);
         if ((events & Events.EDGE) != 0) {
-            bits |= Linux.EPOLLET;
+            bits |= Kernel.EPOLLET;
         }
         if ((events & Events.ONESHOT) != 0) {
-            bits |= Linux.EPOLLONESHOT;
+            bits |= Kernel.EPOLLONESHOT;
         }
         if (exclusive) {
-            bits |= Linux.EPOLLEXCLUSIVE;
+            bits |= Kernel.EPOLLEXCLUSIVE;
         }
         return bits;
     }

@@ -1,13 +1,10 @@
 package dev.iomux.epoll;
 
-import static dev.iomux.internal.Native.C;
-
 import java.io.IOException;
 
-import dev.iomux.AbstractSelectorProvider;
 import dev.iomux.Selector;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
+import dev.iomux.spi.AbstractSelectorProvider;
+import dev.iomux.spi.Kernel;
 
 /**
  * The epoll(7) backend: level-triggered by default, with {@code EDGE}, {@code ONESHOT} and
@@ -29,7 +26,7 @@ public final class EpollSelectorProvider extends AbstractSelectorProvider {
     /** epoll_create1, then close. */
     @Override
     protected void probe() throws IOException {
-        Native.closeQuietly(Native.check(C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1"));
+        Kernel.closeQuietly(Kernel.epollCreate());
     }
 
     @Override

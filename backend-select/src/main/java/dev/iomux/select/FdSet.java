@@ -1,6 +1,6 @@
 package dev.iomux.select;
 
-import dev.iomux.internal.Linux;
+import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
 
 /**
@@ -12,7 +12,7 @@ import dev.iomux.spi.NativeBuffer;
  * _FORTIFY_SOURCE (select(2) BUGS; rule SELECT-FDSETSIZE), every access here is bounds-checked.
  */
 final class FdSet {
-    static final int BITS = Linux.FD_SETSIZE;
+    static final int BITS = Kernel.FD_SETSIZE;
     static final int WORDS = BITS / 64;
 
     private final NativeBuffer memory = NativeBuffer.allocate(BITS / 8);

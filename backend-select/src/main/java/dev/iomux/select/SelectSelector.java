@@ -1,24 +1,24 @@
 package dev.iomux.select;
 
-import static dev.iomux.internal.Native.C;
-
 import java.io.IOException;
 import java.util.EnumSet;
 
-import dev.iomux.AbstractSelector;
 import dev.iomux.Capabilities;
 import dev.iomux.Capability;
 import dev.iomux.Events;
 import dev.iomux.NativeIOException;
-import dev.iomux.SelectorKey;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
+import dev.iomux.spi.AbstractSelector;
+import dev.iomux.spi.ChangedFds;
+import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
+import dev.iomux.spi.Registration;
+import dev.iomux.spi.Waker;
 
 /**
- * Select-based selector: three master fd_sets kept up to date by register, modify and unregister, copied
- * into three working sets before every call because select(2) overwrites them with its result
- * (value-result, rule SELECT-VALUE-RESULT).
+ * Select-based selector: three master fd_sets, brought up to date with the changed registrations before
+ * a wait ({@link #implPrepare}), copied into three working sets before every call because select(2)
+ * overwrites them with its result (value-result, rule SELECT-VALUE-RESULT). The masters are the
+ * selecting thread's: only implPrepare and implSelect touch them.
  *
  * <p>Only descriptors 0..1023 fit (FD_SETSIZE, rule SELECT-FDSETSIZE); larger ones are refused at
  * register. {@code PRIORITY} uses exceptfds. select(2) folds errors and hang-ups into readable and
@@ -33,6 +33,7 @@ final class SelectSelector extends AbstractSelector {
     static final Capabilities CAPABILITIES =
             Capabilities.of(EnumSet.of(Capability.ONESHOT, Capability.PRIORITY), FdSet.BITS - 1);
 
+    private final int wakeupFd;
     private FdSet readMaster;
     private FdSet writeMaster;
     private FdSet exceptMaster;
@@ -40,24 +41,25 @@ final class SelectSelector extends AbstractSelector {
     private FdSet writeSet;
     private FdSet exceptSet;
     private NativeBuffer timeval;
-    private int maxFd;            // highest fd in the masters, the wake-up fd included; state lock
-    private int nfds;             // maxFd + 1 as of the last implPrepare; selecting thread
-    // The registration id of each fd in the masters (state lock), and as of the last implPrepare
-    // (selecting thread): a result is for the registration that was watched, not for one that took the
-    // same fd number while select waited.
+    private int maxFd;            // highest fd in the masters, the waker's included
+    private int nfds;             // maxFd + 1 as of the last copy
+    // The registration id of each fd in the masters, and as of the last copy: a result is for the
+    // registration that was watched, not for one that took the same fd number while select waited.
     private final int[] masterIds = new int[FdSet.BITS];
     private final int[] watchedIds = new int[FdSet.BITS];
     private final int[] closedFds = new int[FdSet.BITS];
     private int closedCount;
 
-    // Counter for tests: select(2) calls made again after EBADF.
-    long ebadfRetries;
-
     SelectSelector() throws IOException {
-        super("select", CAPABILITIES);
+        this(Waker.pipe("select selector"));
+    }
+
+    private SelectSelector(Waker waker) throws IOException {
+        super("select", CAPABILITIES, waker, Updates.AT_NEXT_WAIT);
+        wakeupFd = waker.fd();
         try {
-            if (wakeupFd() >= FdSet.BITS) {
-                throw new IOException("cannot open a select selector: its wake-up pipe got fd " + wakeupFd()
+            if (wakeupFd >= FdSet.BITS) {
+                throw new IOException("cannot open a select selector: its wake-up pipe got fd " + wakeupFd
                         + ", which does not fit in an fd_set (FD_SETSIZE " + FdSet.BITS + "); with this many "
                         + "descriptors open, use backend-poll or backend-epoll");
             }
@@ -68,8 +70,8 @@ final class SelectSelector extends AbstractSelector {
             writeSet = new FdSet();
             exceptSet = new FdSet();
             timeval = NativeBuffer.allocate(16);
-            readMaster.set(wakeupFd());
-            maxFd = wakeupFd();
+            readMaster.set(wakeupFd);
+            maxFd = wakeupFd;
         } catch (IOException | RuntimeException | Error e) {
             close();
             throw e;
@@ -84,32 +86,20 @@ final class SelectSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implRegister(SelectorKey key) throws IOException {
-        requireOpen(key.fd());
-        setBits(key);
-        wakeupIfSelecting();
+    protected void implPrepare(ChangedFds changed) {
+        for (int i = 0; i < changed.size(); i++) {
+            int fd = changed.fd(i);
+            clearBits(fd);
+            Registration r = registration(fd);
+            if (r != null && r.isArmed()) { // a fired ONESHOT key stays out of the sets until modify
+                setBits(r);
+            }
+        }
     }
 
-    @Override
-    protected void implModify(SelectorKey oldKey, SelectorKey newKey) {
-        clearBits(newKey.fd());
-        setBits(newKey);
-        wakeupIfSelecting();
-    }
-
-    @Override
-    protected void implUnregister(SelectorKey key) {
-        clearBits(key.fd());
-    }
-
-    @Override
-    protected void implDisarm(SelectorKey key) {
-        clearBits(key.fd());
-    }
-
-    private void setBits(SelectorKey key) {
-        int fd = key.fd();
-        int interest = key.interest();
+    private void setBits(Registration r) {
+        int fd = r.fd();
+        int interest = r.events();
         if ((interest & Events.READ) != 0) {
             readMaster.set(fd);
         }
@@ -120,8 +110,7 @@ final class SelectSelector extends AbstractSelector {
             exceptMaster.set(fd);
         }
         maxFd = Math.max(maxFd, fd);
-        masterIds[fd] = registrationId(key);
-        requestPrepare();
+        masterIds[fd] = r.id();
     }
 
     private void clearBits(int fd) {
@@ -129,7 +118,6 @@ final class SelectSelector extends AbstractSelector {
         writeMaster.clear(fd);
         exceptMaster.clear(fd);
         masterIds[fd] = 0;
-        requestPrepare();
         if (fd == maxFd) {
             while (maxFd > 0 && !readMaster.isSet(maxFd) && !writeMaster.isSet(maxFd) && !exceptMaster.isSet(maxFd)) {
                 maxFd--;
@@ -138,45 +126,38 @@ final class SelectSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implPrepare() {
+    protected int implSelect(long timeoutNanos) throws IOException {
         nfds = maxFd + 1;
         int words = (nfds + 63) >>> 6;
         readSet.copyFrom(readMaster, words);
         writeSet.copyFrom(writeMaster, words);
         exceptSet.copyFrom(exceptMaster, words);
         System.arraycopy(masterIds, 0, watchedIds, 0, nfds);
-    }
-
-    @Override
-    protected int implSelect(long timeoutNanos) throws IOException {
         closedCount = 0;
-        int n = select(timeoutNanos);
-        while (n < 0) {
-            int errno = Native.errno();
-            if (errno == Linux.EINTR) {
-                return INTERRUPTED;
-            }
-            if (errno != Linux.EBADF) {
-                throw new NativeIOException("select(nfds=" + nfds + ")", errno, null);
+        long timeout = timeoutNanos;
+        for (;;) {
+            try {
+                int n = select(timeout);
+                return n == INTERRUPTED ? n : n + closedCount;
+            } catch (NativeIOException e) {
+                if (e.errno() != Kernel.EBADF) {
+                    throw e;
+                }
             }
             if (!findClosed()) {
                 // EBADF, yet every descriptor in the sets is open: one was closed and its number reused
-                // between implPrepare's copy and the call, the order unregister-close-open on another
-                // thread. The masters no longer hold it: copy them again and wait again.
-                requestPrepare();
+                // between the copy and the call (unregister, close, open on other threads). Its change is
+                // listed: let the base apply it and call again.
                 return RETRY;
             }
             // The sets are left as they were on error (select(2): "the file descriptor sets are
             // unmodified"), minus the closed descriptors now: ask again without waiting, the closed ones
             // are news enough.
-            ebadfRetries++;
-            n = select(0);
+            timeout = 0;
         }
-        requestPrepare(); // the kernel overwrote the working sets: restore them before the next call
-        return n + closedCount;
     }
 
-    private int select(long timeoutNanos) {
+    private int select(long timeoutNanos) throws NativeIOException {
         long tv = 0; // NULL: no timeout
         if (timeoutNanos >= 0) {
             long seconds = timeoutNanos / 1_000_000_000L;
@@ -189,7 +170,7 @@ final class SelectSelector extends AbstractSelector {
             timeval.putLong(8, micros);
             tv = timeval.address();
         }
-        return C.select(nfds, readSet.address(), writeSet.address(), exceptSet.address(), tv);
+        return Kernel.select(nfds, readSet.address(), writeSet.address(), exceptSet.address(), tv);
     }
 
     /** After EBADF: moves every closed descriptor out of the working sets into closedFds. */
@@ -197,7 +178,7 @@ final class SelectSelector extends AbstractSelector {
         int before = closedCount;
         for (int fd = 0; fd < nfds; fd++) {
             if ((readSet.isSet(fd) || writeSet.isSet(fd) || exceptSet.isSet(fd))
-                    && C.fcntl(fd, Linux.F_GETFD, 0) < 0) {
+                    && !Kernel.isOpen(fd)) {
                 readSet.clear(fd);
                 writeSet.clear(fd);
                 exceptSet.clear(fd);
@@ -208,19 +189,18 @@ final class SelectSelector extends AbstractSelector {
     }
 
     @Override
-    protected void implCollect(int count) {
+    protected void implCollect(int count) throws IOException {
         for (int i = 0; i < closedCount; i++) {
-            if (closedFds[i] == wakeupFd()) {
-                wakeupFdReady(); // closed behind the selector's back: the base finds the misuse and reports it
+            if (closedFds[i] == wakeupFd) {
+                wakeupReady(); // closed behind the selector's back: the base finds the misuse and reports it
                 continue;
             }
-            SelectorKey key = watched(closedFds[i]);
-            if (key != null) {
-                collect(key, Events.ERROR | Events.READ | Events.WRITE);
+            Registration r = watched(closedFds[i]);
+            if (r != null) {
+                collect(r, Events.ERROR | Events.READ | Events.WRITE);
             }
         }
         int words = (nfds + 63) >>> 6;
-        int wakeFd = wakeupFd();
         for (int w = 0; w < words; w++) {
             long r = readSet.wordAt(w);
             long wr = writeSet.wordAt(w);
@@ -230,12 +210,12 @@ final class SelectSelector extends AbstractSelector {
                 int bit = Long.numberOfTrailingZeros(any);
                 any &= any - 1;
                 int fd = (w << 6) + bit;
-                if (fd == wakeFd) {
-                    wakeupFdReady();
+                if (fd == wakeupFd) {
+                    wakeupReady();
                     continue;
                 }
-                SelectorKey key = watched(fd);
-                if (key == null) {
+                Registration watched = watched(fd);
+                if (watched == null) {
                     continue; // unregistered (perhaps registered again) while select was waiting
                 }
                 long mask = 1L << bit;
@@ -243,15 +223,15 @@ final class SelectSelector extends AbstractSelector {
                 // bit (rule SELECT-ONE-ENTRY).
                 int ready = ((r & mask) != 0 ? Events.READ : 0) | ((wr & mask) != 0 ? Events.WRITE : 0)
                         | ((x & mask) != 0 ? Events.PRIORITY : 0);
-                collect(key, ready);
+                collect(watched, ready);
             }
         }
     }
 
-    /** The current key of {@code fd} if it is the registration select watched, else null. */
-    private SelectorKey watched(int fd) {
-        SelectorKey key = keyOf(fd);
-        return key != null && registrationId(key) == watchedIds[fd] ? key : null;
+    /** The current registration of {@code fd} if it is the one select watched, else null. */
+    private Registration watched(int fd) {
+        Registration r = registration(fd);
+        return r != null && r.id() == watchedIds[fd] ? r : null;
     }
 
     @Override

@@ -1,12 +1,10 @@
 package dev.iomux.select;
 
-import static dev.iomux.internal.Native.C;
-
 import java.io.IOException;
 
-import dev.iomux.AbstractSelectorProvider;
 import dev.iomux.Selector;
-import dev.iomux.internal.Native;
+import dev.iomux.spi.AbstractSelectorProvider;
+import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
 
 /**
@@ -25,7 +23,7 @@ public final class SelectSelectorProvider extends AbstractSelectorProvider {
     protected void probe() throws IOException {
         NativeBuffer tv = NativeBuffer.allocate(16);
         try {
-            Native.check(C.select(0, 0, 0, 0, tv.address()), "select(0, NULL, NULL, NULL, {0, 0})");
+            Kernel.select(0, 0, 0, 0, tv.address());
         } finally {
             tv.free();
         }

@@ -1,4 +1,4 @@
-package dev.iomux.internal;
+package dev.iomux.spi;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -13,7 +13,7 @@ import java.util.Objects;
  *
  * @param <V> the value type
  */
-public final class FdTable<V> {
+final class FdTable<V> {
     private Object[] values = new Object[64];
     private int size;
 
@@ -24,7 +24,7 @@ public final class FdTable<V> {
      * @return the value, or null if none is stored
      */
     @SuppressWarnings("unchecked")
-    public V get(int fd) {
+    V get(int fd) {
         Object[] v = values;
         return fd < v.length ? (V) v[fd] : null;
     }
@@ -37,7 +37,7 @@ public final class FdTable<V> {
      * @return the previous value, or null
      */
     @SuppressWarnings("unchecked")
-    public V put(int fd, V value) {
+    V put(int fd, V value) {
         Objects.requireNonNull(value, "value");
         if (fd >= values.length) {
             // Doubling, or straight to fd + 1; in long arithmetic, so a huge fd cannot wrap the size.
@@ -59,7 +59,7 @@ public final class FdTable<V> {
      * @return the removed value, or null if none was stored
      */
     @SuppressWarnings("unchecked")
-    public V remove(int fd) {
+    V remove(int fd) {
         if (fd >= values.length) {
             return null;
         }
@@ -72,7 +72,7 @@ public final class FdTable<V> {
     }
 
     /** @return the number of descriptors stored */
-    public int size() {
+    int size() {
         return size;
     }
 
@@ -84,7 +84,7 @@ public final class FdTable<V> {
      * @return the values
      */
     @SuppressWarnings("unchecked")
-    public <T> T[] values(T[] into) {
+    <T> T[] values(T[] into) {
         T[] out = into.length >= size ? into : Arrays.copyOf(into, size);
         int n = 0;
         for (Object o : values) {
@@ -99,7 +99,7 @@ public final class FdTable<V> {
     }
 
     /** Removes everything and shrinks back to the initial capacity. */
-    public void clear() {
+    void clear() {
         values = new Object[64];
         size = 0;
     }

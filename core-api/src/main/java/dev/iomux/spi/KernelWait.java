@@ -1,4 +1,4 @@
-package dev.iomux;
+package dev.iomux.spi;
 
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;

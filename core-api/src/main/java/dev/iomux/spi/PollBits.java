@@ -1,4 +1,4 @@
-package dev.iomux.internal;
+package dev.iomux.spi;
 
 import static dev.iomux.Events.ERROR;
 import static dev.iomux.Events.HANGUP;
@@ -7,13 +7,31 @@ import static dev.iomux.Events.READ;
 import static dev.iomux.Events.READ_HANGUP;
 import static dev.iomux.Events.WRITE;
 
+import dev.iomux.internal.Linux;
+
 /**
  * Translation between iomux events and the bits poll(2) and epoll(7) share: POLLIN and EPOLLIN, POLLOUT
  * and EPOLLOUT, and so on have the same values (include/uapi/asm-generic/poll.h, include/uapi/linux/eventpoll.h).
  *
- * <p>Internal, for the poll and epoll backends.
+ * <p>For backends built on poll(2), epoll(7), or another call with the same bits (ppoll, io_uring's poll
+ * requests).
  */
 public final class PollBits {
+    /** poll(2) and epoll(7): there is data to read. */
+    public static final short POLLIN = Linux.POLLIN;
+    /** Exceptional condition: TCP urgent data (tcp(7)). */
+    public static final short POLLPRI = Linux.POLLPRI;
+    /** Writing will not block. */
+    public static final short POLLOUT = Linux.POLLOUT;
+    /** Error condition; reported whatever was asked. */
+    public static final short POLLERR = Linux.POLLERR;
+    /** Hang-up; reported whatever was asked. */
+    public static final short POLLHUP = Linux.POLLHUP;
+    /** Invalid request: the descriptor is not open (poll(2) only). */
+    public static final short POLLNVAL = Linux.POLLNVAL;
+    /** Stream peer closed its writing half (Linux 2.6.17). */
+    public static final short POLLRDHUP = Linux.POLLRDHUP;
+
     /** POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP and POLLNVAL: the bits {@link #LOW_BITS} decodes. */
     private static final int LOW_MASK = 0x3f;
     private static final int[] LOW_BITS = new int[LOW_MASK + 1];

@@ -1,4 +1,4 @@
-package dev.iomux;
+package dev.iomux.spi;
 
 import static dev.iomux.internal.Native.C;
 
@@ -6,7 +6,6 @@ import java.io.IOException;
 
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
-import dev.iomux.spi.NativeBuffer;
 
 /**
  * A selector's wake-up: a non-blocking pipe whose read end the backend watches, written at most once
@@ -21,9 +20,13 @@ import dev.iomux.spi.NativeBuffer;
  * pipe has an inode of its own. A mismatch marks the waker broken and the selector reports the misuse
  * instead of hanging, spinning or touching a descriptor it no longer owns.
  *
+ * <p>A backend opens one ({@link #pipe}), watches {@link #fd()} for reading and hands it to
+ * {@link AbstractSelector}'s constructor, which signals, drains and closes it. A backend whose kernel has
+ * a wake-up of its own (kqueue's EVFILT_USER) still needs this one for the identity-checked close.
+ *
  * <p>Thread-safe: every method synchronizes on the waker.
  */
-final class Waker {
+public final class Waker {
     private final String owner;
     private final int readFd;
     private final int writeFd;
@@ -45,7 +48,7 @@ final class Waker {
      * @param owner the selector, for messages, e.g. "epoll selector"
      * @throws IOException if the pipe cannot be made (EMFILE)
      */
-    Waker(String owner) throws IOException {
+    private Waker(String owner) throws IOException {
         this.owner = owner;
         int[] fds = new int[2];
         Native.check(C.pipe2(fds, Linux.O_NONBLOCK | Linux.O_CLOEXEC), "pipe2");
@@ -77,8 +80,19 @@ final class Waker {
         this.buf = b;
     }
 
+    /**
+     * Opens a wake-up pipe (pipe2, non-blocking, close-on-exec).
+     *
+     * @param owner the selector, for messages, e.g. "epoll selector"
+     * @return the waker
+     * @throws IOException if the pipe cannot be made (EMFILE)
+     */
+    public static Waker pipe(String owner) throws IOException {
+        return new Waker(owner);
+    }
+
     /** @return the read end, which the backend watches for reading */
-    int fd() {
+    public int fd() {
         return readFd;
     }
 

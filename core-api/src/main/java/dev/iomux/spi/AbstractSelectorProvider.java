@@ -1,7 +1,11 @@
-package dev.iomux;
+package dev.iomux.spi;
 
 import java.io.IOException;
 
+import dev.iomux.Capabilities;
+import dev.iomux.Selector;
+import dev.iomux.SelectorProvider;
+import dev.iomux.Selectors;
 import dev.iomux.internal.Native;
 
 /**

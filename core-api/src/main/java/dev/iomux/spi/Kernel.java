@@ -1,0 +1,255 @@
+package dev.iomux.spi;
+
+import static dev.iomux.internal.Native.C;
+
+import dev.iomux.NativeIOException;
+import dev.iomux.internal.Linux;
+import dev.iomux.internal.Native;
+import jnr.ffi.Platform;
+
+/**
+ * The system calls a backend makes, each through one wrapper that names the errnos it tolerates, as
+ * Netty's {@code Native.epollCtlAdd} and mio's {@code syscall!} do. A wrapper returns the call's result,
+ * {@link #INTERRUPTED} where EINTR is expected (a wait), or throws {@link NativeIOException} naming the
+ * call, its descriptor, the errno and, where one helps, what to do. No backend reads errno itself.
+ *
+ * <p>Linux on x86-64, AArch64 and RISC-V 64. Pointers are addresses of memory the caller owns, in
+ * practice a {@link NativeBuffer}.
+ */
+public final class Kernel {
+    /** What a wait returns when a signal interrupted it (EINTR): never restarted, signal(7). */
+    public static final int INTERRUPTED = -1;
+
+    /** errno(3) values a backend tells apart in a {@link NativeIOException#errno()}. */
+    public static final int EPERM = Linux.EPERM;
+    /** No such entry: epoll_ctl on a descriptor the instance does not hold. */
+    public static final int ENOENT = Linux.ENOENT;
+    /** Bad descriptor. */
+    public static final int EBADF = Linux.EBADF;
+
+    /** select(2): an fd_set holds descriptors 0..FD_SETSIZE-1 (glibc's fixed bitmap). */
+    public static final int FD_SETSIZE = Linux.FD_SETSIZE;
+
+    /** epoll_ctl(2) operations. */
+    public static final int EPOLL_CTL_ADD = Linux.EPOLL_CTL_ADD;
+    /** epoll_ctl(2): change a registration. */
+    public static final int EPOLL_CTL_MOD = Linux.EPOLL_CTL_MOD;
+    /** epoll_event flags beyond the poll bits ({@link PollBits}). */
+    public static final int EPOLLET = Linux.EPOLLET;
+    /** One report, then disarmed until EPOLL_CTL_MOD. */
+    public static final int EPOLLONESHOT = Linux.EPOLLONESHOT;
+    /** Wake one of several epoll instances waiting on the same file (Linux 4.5). */
+    public static final int EPOLLEXCLUSIVE = Linux.EPOLLEXCLUSIVE;
+
+    /**
+     * Whether {@code struct epoll_event} is packed (12 bytes, data at offset 4): on x86-64 only, where
+     * the kernel's include/uapi/linux/eventpoll.h declares it {@code __attribute__((packed))}.
+     */
+    public static final boolean EPOLL_EVENT_PACKED = Native.unavailabilityCause() == null
+            && Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
+
+    private Kernel() {
+    }
+
+    /**
+     * Returns why the libc binding could not be loaded here.
+     *
+     * @return the failure, or null when the calls work
+     */
+    public static Throwable unavailabilityCause() {
+        return Native.unavailabilityCause();
+    }
+
+    /**
+     * Tells whether a descriptor is open: fcntl(fd, F_GETFD) succeeds. For backends whose kernel interface
+     * only meets a descriptor at the next wait, where register must refuse a closed one (rule
+     * API-REGISTER) as epoll_ctl does.
+     *
+     * @param fd the descriptor
+     * @return true if it is open
+     */
+    public static boolean isOpen(int fd) {
+        return C.fcntl(fd, Linux.F_GETFD, 0) >= 0;
+    }
+
+    /**
+     * Checks that a descriptor is open, as {@link #isOpen} does.
+     *
+     * @param fd the descriptor
+     * @throws NativeIOException EBADF if it is not open
+     */
+    public static void requireOpen(int fd) throws NativeIOException {
+        if (C.fcntl(fd, Linux.F_GETFD, 0) < 0) {
+            throw new NativeIOException("fcntl(fd=" + fd + ", F_GETFD)", Native.errno(),
+                    "register needs an open descriptor");
+        }
+    }
+
+    /**
+     * Closes a descriptor the caller owns, ignoring errors: close(2) releases it even when it reports one.
+     *
+     * @param fd the descriptor; negative values are ignored
+     */
+    public static void closeQuietly(int fd) {
+        Native.closeQuietly(fd);
+    }
+
+    /**
+     * select(2). EBADF (a watched descriptor is closed) is thrown like any other error; the sets are then
+     * left as they were.
+     *
+     * @param nfds      the highest descriptor in the sets, plus one
+     * @param readfds   address of an fd_set, or 0
+     * @param writefds  address of an fd_set, or 0
+     * @param exceptfds address of an fd_set, or 0
+     * @param timeval   address of a {@code struct timeval}, or 0 to wait without a timeout
+     * @return the count of set bits, or {@link #INTERRUPTED}
+     * @throws NativeIOException for any errno but EINTR
+     */
+    public static int select(int nfds, long readfds, long writefds, long exceptfds, long timeval)
+            throws NativeIOException {
+        return waitResult(C.select(nfds, readfds, writefds, exceptfds, timeval), "select", "nfds", nfds);
+    }
+
+    /**
+     * poll(2), the timeout rounded up to the millisecond poll takes.
+     *
+     * @param fds          address of the pollfd array
+     * @param nfds         its length
+     * @param timeoutNanos negative: no timeout; zero: do not wait; positive: at least this long
+     * @return the count of entries with events, or {@link #INTERRUPTED}
+     * @throws NativeIOException for any errno but EINTR
+     */
+    public static int poll(long fds, int nfds, long timeoutNanos) throws NativeIOException {
+        return waitResult(Native.poll(fds, nfds, toMillisCeil(timeoutNanos)), "poll", "nfds", nfds);
+    }
+
+    /**
+     * epoll_create1(EPOLL_CLOEXEC).
+     *
+     * @return the new epoll instance
+     * @throws NativeIOException if the kernel refuses (EMFILE, ENOMEM)
+     */
+    public static int epollCreate() throws NativeIOException {
+        return Native.check(C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1(EPOLL_CLOEXEC)");
+    }
+
+    /**
+     * epoll_ctl(2) ADD or MOD, with a hint for the errnos a user can act on.
+     *
+     * @param epfd  the epoll instance
+     * @param op    {@link #EPOLL_CTL_ADD} or {@link #EPOLL_CTL_MOD}
+     * @param fd    the descriptor
+     * @param event address of one {@code struct epoll_event}
+     * @throws NativeIOException for every errno
+     */
+    public static void epollCtl(int epfd, int op, int fd, long event) throws NativeIOException {
+        if (C.epoll_ctl(epfd, op, fd, event) < 0) {
+            int errno = Native.errno();
+            throw new NativeIOException("epoll_ctl(" + (op == EPOLL_CTL_ADD ? "ADD" : "MOD") + ", fd=" + fd + ")",
+                    errno, ctlHint(op, errno));
+        }
+    }
+
+    /**
+     * epoll_ctl(2) DEL. The errnos that mean the number no longer names the file that was added are
+     * tolerated: EBADF (closed), ENOENT (reused by a file never added) and EPERM (reused by a file epoll
+     * cannot watch, which do_epoll_ctl in fs/eventpoll.c checks before it looks at the operation).
+     * Unregister must work after a close (CPython's test_unregister_after_fd_close).
+     *
+     * @param epfd the epoll instance
+     * @param fd   the descriptor
+     * @return true if the registration was removed, false if the number no longer reached it
+     * @throws IllegalStateException if {@code epfd} is no longer an epoll instance (EINVAL): closed behind
+     *                               its owner's back
+     */
+    public static boolean epollDel(int epfd, int fd) {
+        if (C.epoll_ctl(epfd, Linux.EPOLL_CTL_DEL, fd, 0) == 0) {
+            return true;
+        }
+        int errno = Native.errno();
+        if (errno == EBADF || errno == ENOENT || errno == EPERM) {
+            return false;
+        }
+        throw new IllegalStateException(new NativeIOException("epoll_ctl(DEL, fd=" + fd + ")", errno,
+                "epoll instance fd " + epfd + " was closed behind the selector's back; close the selector"));
+    }
+
+    /**
+     * epoll_wait(2), the timeout rounded up to the millisecond epoll_wait takes.
+     *
+     * @param epfd         the epoll instance
+     * @param events       address of the event array
+     * @param maxEvents    its length
+     * @param timeoutNanos negative: no timeout; zero: do not wait; positive: at least this long
+     * @return the count of events, or {@link #INTERRUPTED}
+     * @throws NativeIOException for any errno but EINTR
+     */
+    public static int epollWait(int epfd, long events, int maxEvents, long timeoutNanos) throws NativeIOException {
+        return waitResult(Native.epollWait(epfd, events, maxEvents, toMillisCeil(timeoutNanos)),
+                "epoll_wait", "epfd", epfd);
+    }
+
+    /**
+     * Checks the result of a call a port binds itself (through jnr-ffi, with {@code @SaveError}): reads
+     * errno right away, as the next such call overwrites it.
+     *
+     * @param rc   what the call returned
+     * @param call the call and its arguments, e.g. {@code "kevent(kq=5)"}
+     * @return {@code rc} when not negative
+     * @throws NativeIOException when {@code rc < 0}
+     */
+    public static long check(long rc, String call) throws NativeIOException {
+        if (rc < 0) {
+            throw Native.error(call);
+        }
+        return rc;
+    }
+
+    /**
+     * Converts a timeout for a call that takes milliseconds: rounded up, so that a sub-millisecond timeout
+     * waits rather than busy-polls (CPython's math.ceil, mio's +999_999 ns).
+     *
+     * @param timeoutNanos negative, zero or positive
+     * @return -1, 0 or a positive count of milliseconds, at most {@link Integer#MAX_VALUE}
+     */
+    public static int toMillisCeil(long timeoutNanos) {
+        if (timeoutNanos < 0) {
+            return -1;
+        }
+        long ms = timeoutNanos / 1_000_000 + (timeoutNanos % 1_000_000 == 0 ? 0 : 1);
+        return (int) Math.min(ms, Integer.MAX_VALUE);
+    }
+
+    /** A wait's result: a count passes, EINTR becomes INTERRUPTED; the message is built only on failure. */
+    private static int waitResult(int rc, String call, String argName, int arg) throws NativeIOException {
+        if (rc >= 0) {
+            return rc;
+        }
+        int errno = Native.errno();
+        if (errno == Linux.EINTR) {
+            return INTERRUPTED;
+        }
+        throw new NativeIOException(call + "(" + argName + "=" + arg + ")", errno, null);
+    }
+
+    private static String ctlHint(int op, int errno) {
+        if (errno == EBADF) {
+            // The same words as select and poll, whose register checks with isOpen.
+            return op == EPOLL_CTL_ADD ? "register needs an open descriptor"
+                    : "the descriptor was closed while registered: unregister before closing";
+        }
+        if (errno == EPERM) {
+            return "epoll cannot watch regular files, directories or /dev/null, which are always readable and "
+                    + "writable (rule FILE-EPOLL-EPERM): read them directly, or use the poll or select backend";
+        }
+        if (errno == Linux.EEXIST && op == EPOLL_CTL_ADD) {
+            return "the descriptor's file is still registered through a number that was closed without "
+                    + "unregister (epoll(7) Q6)";
+        }
+        if (errno == Linux.ENOSPC) {
+            return "the per-user limit /proc/sys/fs/epoll/max_user_watches is reached";
+        }
+        return null;
+    }
+}
