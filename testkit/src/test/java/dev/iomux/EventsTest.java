@@ -8,7 +8,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 import dev.iomux.internal.Linux;
-import dev.iomux.internal.PollBits;
+import dev.iomux.spi.PollBits;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;

@@ -52,7 +52,6 @@ public final class Registration {
      * @return whether it is armed
      */
     public boolean isArmed() {
-        assert selector.holdsStateLock();
         return armed;
     }
 
@@ -68,7 +67,6 @@ public final class Registration {
      * @return the slot
      */
     public int slot() {
-        assert selector.holdsStateLock();
         return slot;
     }
 

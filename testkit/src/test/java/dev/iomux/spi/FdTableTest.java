@@ -1,4 +1,4 @@
-package dev.iomux.internal;
+package dev.iomux.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
