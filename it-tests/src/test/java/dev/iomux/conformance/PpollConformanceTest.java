@@ -7,13 +7,14 @@ import java.io.IOException;
 import java.util.EnumSet;
 import java.util.stream.Stream;
 
-import dev.iomux.AbstractSelectorProvider;
 import dev.iomux.Capabilities;
 import dev.iomux.Capability;
 import dev.iomux.Selector;
 import dev.iomux.SelectorProvider;
 import dev.iomux.epoll.EpollSelectorProvider;
+import dev.iomux.it.mutants.PollPortProvider;
 import dev.iomux.poll.PollSelectorProvider;
+import dev.iomux.spi.AbstractSelectorProvider;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.Test;
@@ -38,8 +39,17 @@ class PpollConformanceTest {
     @ExtendWith(LeakCheck.class)
     void itsFamilyIsInferredFromWhatItDeclares() {
         assertThat(Mechanism.of(ppoll)).as("flags apart, no EDGE: poll").isSameAs(Mechanism.POLL);
-        SelectorProvider folding = PollSelectorProvider.restricted("ppoll-folding",
-                Capabilities.of(EnumSet.of(Capability.PRIORITY), 4095));
+        Capabilities foldingCaps = Capabilities.of(EnumSet.of(Capability.PRIORITY), 4095);
+        SelectorProvider folding = new AbstractSelectorProvider("ppoll-folding", 0, foldingCaps) {
+            @Override
+            protected void probe() {
+            }
+
+            @Override
+            protected Selector newSelector() throws IOException {
+                return PollPortProvider.open(name(), foldingCaps);
+            }
+        };
         assertThat(Mechanism.of(folding)).as("no ERROR_HANGUP: select's fold").isSameAs(Mechanism.SELECT);
         SelectorProvider edge = declaring("edgy", EnumSet.of(Capability.EDGE, Capability.ERROR_HANGUP));
         assertThat(Mechanism.of(edge)).as("EDGE: epoll").isSameAs(Mechanism.EPOLL);

@@ -3,22 +3,19 @@ package dev.iomux.it.mutants;
 import static dev.iomux.Events.EDGE;
 import static dev.iomux.Events.EXCLUSIVE;
 import static dev.iomux.Events.ONESHOT;
-import static dev.iomux.internal.Native.C;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.EnumSet;
 
-import dev.iomux.AbstractSelector;
 import dev.iomux.Capabilities;
 import dev.iomux.Capability;
 import dev.iomux.NativeIOException;
-import dev.iomux.SelectorKey;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
-import dev.iomux.internal.PollBits;
+import dev.iomux.spi.AbstractSelector;
+import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
-import jnr.ffi.Platform;
+import dev.iomux.spi.PollBits;
+import dev.iomux.spi.Registration;
+import dev.iomux.spi.Waker;
 
 /**
  * A small epoll(7) backend written as a port would be, for the {@link Mutant}s that need a kernel object
@@ -35,11 +32,11 @@ final class EpollPort extends AbstractSelector {
 
     // struct epoll_event { uint32_t events; epoll_data_t data; }: packed on x86-64 only (12 bytes, data
     // at 4), naturally aligned elsewhere (16 bytes, data at 8); include/uapi/linux/eventpoll.h.
-    private static final boolean PACKED = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
+    private static final boolean PACKED = Kernel.EPOLL_EVENT_PACKED;
     private static final int EVENT = PACKED ? 12 : 16;
     private static final int DATA = PACKED ? 4 : 8;
     private static final int MAX_EVENTS = 64;
-    /** {@link #slot} of a key in the kernel's interest list; a parked key is not. */
+    /** The {@link Registration#slot()} of one in the kernel's interest list; a parked one is not. */
     private static final int WATCHED = 1;
     private static final int NOT_WATCHED = -1;
 
@@ -48,14 +45,18 @@ final class EpollPort extends AbstractSelector {
     private NativeBuffer ready;
     private NativeBuffer ctlEvent;
 
-    EpollPort(String name, Capabilities capabilities, Mutant mutant) throws IOException {
-        super(name, capabilities);
+    static EpollPort open(String name, Capabilities capabilities, Mutant mutant) throws IOException {
+        return new EpollPort(name, capabilities, mutant, Waker.pipe(name + " selector"));
+    }
+
+    private EpollPort(String name, Capabilities capabilities, Mutant mutant, Waker waker) throws IOException {
+        super(name, capabilities, waker, Updates.KERNEL_AT_ONCE);
         this.mutant = mutant;
         try {
             ready = NativeBuffer.allocate(MAX_EVENTS * EVENT);
             ctlEvent = NativeBuffer.allocate(EVENT);
-            epfd = Native.check(C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1(EPOLL_CLOEXEC)");
-            ctl(Linux.EPOLL_CTL_ADD, wakeupFd(), Linux.EPOLLIN, 0); // id 0: the wake-up pipe
+            epfd = Kernel.epollCreate();
+            ctl(Kernel.EPOLL_CTL_ADD, waker.fd(), PollBits.POLLIN, 0); // id 0: the waker
         } catch (IOException | RuntimeException | Error e) {
             close();
             throw e;
@@ -68,76 +69,60 @@ final class EpollPort extends AbstractSelector {
     }
 
     @Override
-    protected void implRegister(SelectorKey key) throws IOException {
-        ctl(Linux.EPOLL_CTL_ADD, key.fd(), kernelEvents(key.events()), token(key));
-        setSlot(key, WATCHED);
-    }
-
-    @Override
-    protected void implModify(SelectorKey oldKey, SelectorKey newKey) throws IOException {
-        int op = slot(newKey) == WATCHED ? Linux.EPOLL_CTL_MOD : Linux.EPOLL_CTL_ADD; // ADD: it was parked
-        ctl(op, newKey.fd(), kernelEvents(newKey.events()), token(newKey));
-        setSlot(newKey, WATCHED);
-    }
-
-    @Override
-    protected void implUnregister(SelectorKey key) {
-        if (mutant != Mutant.DEL_SKIPPED) {
-            remove(key);
-        }
-    }
-
-    @Override
-    protected void implDisarm(SelectorKey key) {
-        if ((key.events() & ONESHOT) != 0) {
+    protected void implUpdate(Registration r) throws IOException {
+        if (!r.isArmed()) {
+            if ((r.events() & ONESHOT) == 0) {
+                remove(r); // parked: only leaving the interest list stops EPOLLHUP being reported
+            }
             return; // EPOLLONESHOT: the kernel disarmed it when it reported it
         }
-        remove(key); // parked: only leaving the interest list stops EPOLLHUP being reported
+        int op = r.slot() == WATCHED ? Kernel.EPOLL_CTL_MOD : Kernel.EPOLL_CTL_ADD; // ADD: new, or parked
+        ctl(op, r.fd(), kernelEvents(r.events()), token(r));
+        r.setSlot(WATCHED);
     }
 
-    private void remove(SelectorKey key) {
-        if (slot(key) != WATCHED) {
+    @Override
+    protected void implUnregister(Registration r) {
+        if (mutant != Mutant.DEL_SKIPPED) {
+            remove(r);
+        }
+    }
+
+    private void remove(Registration r) {
+        if (r.slot() != WATCHED) {
             return;
         }
-        setSlot(key, NOT_WATCHED);
-        if (C.epoll_ctl(epfd, Linux.EPOLL_CTL_DEL, key.fd(), 0) < 0) {
-            int errno = Native.errno();
-            // EBADF: closed since it was registered; ENOENT: closed, and the number reused by a file never
-            // added. Unregister must work in both cases (API-UNREGISTER).
-            if (errno != Linux.EBADF && errno != Linux.ENOENT) {
-                throw new UncheckedIOException(new NativeIOException("epoll_ctl(DEL, fd=" + key.fd() + ")", errno,
-                        null));
-            }
-        }
+        r.setSlot(NOT_WATCHED);
+        // False when the number no longer names the file (closed, or reused): unregister works anyway.
+        Kernel.epollDel(epfd, r.fd());
     }
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        int n = Native.epollWait(epfd, ready.address(), MAX_EVENTS, toMillisCeil(timeoutNanos));
-        return waitResult(n, "epoll_wait", "epfd", epfd);
+        return Kernel.epollWait(epfd, ready.address(), MAX_EVENTS, timeoutNanos);
     }
 
     @Override
-    protected void implCollect(int count) {
+    protected void implCollect(int count) throws IOException {
         for (int i = 0; i < count; i++) {
             long data = ready.getLong(i * EVENT + DATA);
             int id = (int) (data >>> 32);
             if (id == 0) {
-                wakeupFdReady();
+                wakeupReady();
                 continue;
             }
-            SelectorKey key = keyOf((int) data);
-            if (key == null || registrationId(key) != id || slot(key) != WATCHED) {
+            Registration r = registration((int) data);
+            if (r == null || r.id() != id || r.slot() != WATCHED) {
                 continue; // removed, or removed and registered again, since the event was fetched
             }
-            collect(key, PollBits.toEvents(ready.getInt(i * EVENT)));
+            collect(r, PollBits.toEvents(ready.getInt(i * EVENT)));
         }
     }
 
     @Override
     protected void implClose() {
         if (mutant != Mutant.EPFD_LEAKED_ON_CLOSE) {
-            Native.closeQuietly(epfd);
+            Kernel.closeQuietly(epfd);
         }
         if (ready != null) {
             ready.free();
@@ -150,14 +135,11 @@ final class EpollPort extends AbstractSelector {
     private void ctl(int op, int fd, int events, long data) throws NativeIOException {
         ctlEvent.putInt(0, events);
         ctlEvent.putLong(DATA, data);
-        if (C.epoll_ctl(epfd, op, fd, ctlEvent.address()) < 0) {
-            String name = op == Linux.EPOLL_CTL_ADD ? "ADD" : "MOD";
-            throw new NativeIOException("epoll_ctl(" + name + ", fd=" + fd + ")", Native.errno(), null);
-        }
+        Kernel.epollCtl(epfd, op, fd, ctlEvent.address());
     }
 
-    private static long token(SelectorKey key) {
-        return ((long) registrationId(key) << 32) | (key.fd() & 0xffffffffL);
+    private static long token(Registration r) {
+        return ((long) r.id() << 32) | (r.fd() & 0xffffffffL);
     }
 
     /** EPOLLRDHUP is refused with EPOLLEXCLUSIVE (epoll_ctl(2): EINVAL), so an exclusive key goes without. */
@@ -165,13 +147,13 @@ final class EpollPort extends AbstractSelector {
         boolean exclusive = (events & EXCLUSIVE) != 0;
         int bits = PollBits.request(events, !exclusive);
         if ((events & EDGE) != 0 && mutant != Mutant.EDGE_NOT_PASSED) {
-            bits |= Linux.EPOLLET;
+            bits |= Kernel.EPOLLET;
         }
         if ((events & ONESHOT) != 0) {
-            bits |= Linux.EPOLLONESHOT;
+            bits |= Kernel.EPOLLONESHOT;
         }
         if (exclusive && mutant != Mutant.EXCLUSIVE_NOT_PASSED) {
-            bits |= Linux.EPOLLEXCLUSIVE;
+            bits |= Kernel.EPOLLEXCLUSIVE;
         }
         return bits;
     }

@@ -1,13 +1,10 @@
 package dev.iomux.it.mutants;
 
-import static dev.iomux.internal.Native.C;
-
 import java.io.IOException;
 
-import dev.iomux.AbstractSelectorProvider;
 import dev.iomux.Selector;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
+import dev.iomux.spi.AbstractSelectorProvider;
+import dev.iomux.spi.Kernel;
 
 /** The provider of {@link EpollPort}: clean, or with one {@link Mutant} planted. */
 public final class EpollPortProvider extends AbstractSelectorProvider {
@@ -26,11 +23,11 @@ public final class EpollPortProvider extends AbstractSelectorProvider {
     /** Opens and closes an epoll instance. */
     @Override
     protected void probe() throws IOException {
-        Native.closeQuietly(Native.check(C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1(EPOLL_CLOEXEC)"));
+        Kernel.closeQuietly(Kernel.epollCreate());
     }
 
     @Override
     protected Selector newSelector() throws IOException {
-        return new EpollPort(name(), EpollPort.CAPABILITIES, mutant);
+        return EpollPort.open(name(), EpollPort.CAPABILITIES, mutant);
     }
 }

@@ -7,39 +7,45 @@ import static dev.iomux.Events.PRIORITY;
 import static dev.iomux.Events.READ;
 import static dev.iomux.Events.READ_HANGUP;
 import static dev.iomux.Events.WRITE;
-import static dev.iomux.internal.Linux.POLLERR;
-import static dev.iomux.internal.Linux.POLLHUP;
-import static dev.iomux.internal.Linux.POLLIN;
-import static dev.iomux.internal.Linux.POLLNVAL;
-import static dev.iomux.internal.Linux.POLLOUT;
-import static dev.iomux.internal.Linux.POLLPRI;
-import static dev.iomux.internal.Linux.POLLRDHUP;
+import static dev.iomux.spi.PollBits.POLLERR;
+import static dev.iomux.spi.PollBits.POLLHUP;
+import static dev.iomux.spi.PollBits.POLLIN;
+import static dev.iomux.spi.PollBits.POLLNVAL;
+import static dev.iomux.spi.PollBits.POLLOUT;
+import static dev.iomux.spi.PollBits.POLLPRI;
+import static dev.iomux.spi.PollBits.POLLRDHUP;
 
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.EnumSet;
 
-import dev.iomux.AbstractSelector;
 import dev.iomux.Capabilities;
 import dev.iomux.Capability;
 import dev.iomux.NativeIOException;
-import dev.iomux.SelectorKey;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
+import dev.iomux.spi.AbstractSelector;
+import dev.iomux.spi.ChangedFds;
+import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
+import dev.iomux.spi.Registration;
+import dev.iomux.spi.Waker;
 
 /**
- * A poll(2) backend written as a port would be, from PORTING.md and the hooks' javadoc on
- * {@link AbstractSelector}, with a {@link Mutant} planted at each site that names one. Without a mutant it
- * passes the whole kit ({@link PortConformanceTest}).
+ * A poll(2) backend written as a port would be, from PORTING.md and the javadoc of the public SPI
+ * ({@code dev.iomux.spi}) alone, with a {@link Mutant} planted at each site that names one. Without a
+ * mutant it passes the whole kit ({@link PortConformanceTest}).
  *
- * <p>The simplest design that is right: a pollfd array in native memory whose slot 0 is the wake-up pipe,
- * rebuilt from the registered keys in {@link #implPrepare} whenever they changed. Only the selecting
- * thread touches the array, between polls, as the base requires (the kernel writes {@code revents} back
- * when poll returns). Each slot remembers its registration's id, so that a report fetched before an
- * unregister, or before the number was registered again, is dropped. Keys that are disarmed (a fired
- * ONESHOT key, or one parked on a hang-up outside its interest) are left out of the array until modify
- * re-arms them.
+ * <p>The simplest design that is right: a pollfd array in native memory whose slot 0 is the waker, rebuilt
+ * from the registrations in {@link #implPrepare} whenever one changed. Only the selecting thread touches
+ * the array, between polls, as the base requires (the kernel writes {@code revents} back when poll
+ * returns). Each slot remembers its registration's id, so that a report fetched before an unregister, or
+ * before the number was registered again, is dropped. Registrations that are disarmed (a fired ONESHOT
+ * key, or one parked on a hang-up outside its interest) are left out of the array until modify re-arms
+ * them.
+ *
+ * <p>With {@code filters}, it watches each direction of a registration in an entry of its own, as kqueue
+ * watches an EVFILT_READ and an EVFILT_WRITE filter per descriptor and reports each apart: a descriptor
+ * ready both ways is reported twice by one wait, and the base merges the two reports into one entry of
+ * the batch ({@link AbstractSelector#collect}).
  */
 final class PollPort extends AbstractSelector {
     static final Capabilities CAPABILITIES = Capabilities.of(EnumSet.of(Capability.ONESHOT, Capability.PRIORITY,
@@ -53,20 +59,25 @@ final class PollPort extends AbstractSelector {
     private static final int WAKEUP_SLOT = 0;
 
     private final Mutant mutant; // null: the clean port
+    private final boolean filters;
     private NativeBuffer pollfds;
     private int capacity;
     private int[] fdAt = new int[INITIAL_SLOTS]; // the descriptor of each slot
     private int[] idAt = new int[INITIAL_SLOTS]; // the registration id of each slot
     private int nfds;
-    private boolean changed;
 
-    PollPort(String name, Capabilities capabilities, Mutant mutant) throws IOException {
-        super(name, capabilities);
+    PollPort(String name, Capabilities capabilities, Mutant mutant, boolean filters) throws IOException {
+        this(name, capabilities, mutant, filters, Waker.pipe(name + " selector"));
+    }
+
+    private PollPort(String name, Capabilities capabilities, Mutant mutant, boolean filters, Waker waker) {
+        super(name, capabilities, waker, Updates.AT_NEXT_WAIT);
         this.mutant = mutant;
+        this.filters = filters;
         try {
             pollfds = NativeBuffer.allocate(INITIAL_SLOTS * POLLFD);
             capacity = INITIAL_SLOTS;
-            put(WAKEUP_SLOT, wakeupFd(), POLLIN, 0);
+            put(WAKEUP_SLOT, waker.fd(), POLLIN, 0);
             nfds = 1;
         } catch (RuntimeException | Error e) {
             close();
@@ -74,65 +85,40 @@ final class PollPort extends AbstractSelector {
         }
     }
 
+    /** Something changed: rebuild the whole array from the registrations. */
     @Override
-    protected void implRegister(SelectorKey key) throws IOException {
-        if (mutant != Mutant.REGISTER_UNCHECKED) {
-            requireOpen(key.fd()); // poll(2) would take a closed fd and report POLLNVAL later (API-REGISTER)
-        }
-        changed(mutant != Mutant.LATE_REGISTER);
-    }
-
-    @Override
-    protected void implModify(SelectorKey oldKey, SelectorKey newKey) {
-        if (mutant == Mutant.REARM_IGNORED && oldKey.events() == newKey.events()) {
-            return;
-        }
-        changed(mutant != Mutant.LATE_MODIFY);
-    }
-
-    @Override
-    protected void implUnregister(SelectorKey key) {
-        // No wake-up: a poll running meanwhile may report the old slot, whose id no key has any more.
-        changed(false);
-    }
-
-    @Override
-    protected void implDisarm(SelectorKey key) {
-        boolean oneShot = (key.events() & ONESHOT) != 0;
-        if (oneShot ? mutant == Mutant.ONESHOT_NOT_DISARMED : mutant == Mutant.NO_PARKING) {
-            return;
-        }
-        changed(false); // called by the selecting thread, from implCollect: nothing to wake
-    }
-
-    /** The keys changed: rebuild the array before the next wait, now if a wait is blocked. */
-    private void changed(boolean wake) {
-        changed = true;
-        requestPrepare();
-        if (wake) {
-            wakeupIfSelecting();
-        }
-    }
-
-    @Override
-    protected void implPrepare() {
-        if (!changed) {
-            return;
-        }
-        changed = false;
-        SelectorKey[] keys = registeredKeys();
-        ensureCapacity(keys.length + 1);
+    protected void implPrepare(ChangedFds changed) {
+        Registration[] all = registrations();
+        ensureCapacity((filters ? 2 : 1) * all.length + 1);
         int n = WAKEUP_SLOT + 1;
-        for (SelectorKey key : keys) {
-            if (!isArmed(key)) {
+        for (Registration r : all) {
+            boolean oneShot = (r.events() & ONESHOT) != 0;
+            boolean ignoreDisarm = oneShot ? mutant == Mutant.ONESHOT_NOT_DISARMED : mutant == Mutant.NO_PARKING;
+            if (!r.isArmed() && !ignoreDisarm) {
                 continue; // a fired one-shot key, or parked: poll(2) reports POLLHUP whatever is asked
             }
-            if (n == capacity) {
-                break; // only a mutant (ARRAY_NOT_GROWN) gets here
+            int request = request(r.events());
+            if (!filters) {
+                n = put(n, r, request);
+                continue;
             }
-            put(n++, key.fd(), request(key.interest()), registrationId(key));
+            // One entry per direction, as kqueue's filters; PRIORITY rides with reading.
+            if ((request & (POLLIN | POLLPRI)) != 0) {
+                n = put(n, r, request & (POLLIN | POLLPRI | POLLRDHUP));
+            }
+            if ((request & POLLOUT) != 0) {
+                n = put(n, r, POLLOUT);
+            }
         }
         nfds = n;
+    }
+
+    private int put(int slot, Registration r, int request) {
+        if (slot == capacity) {
+            return slot; // only a mutant (ARRAY_NOT_GROWN) gets here
+        }
+        put(slot, r.fd(), request, r.id());
+        return slot + 1;
     }
 
     private void ensureCapacity(int slots) {
@@ -183,25 +169,25 @@ final class PollPort extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        int millis = millis(timeoutNanos);
+        long timeout = timeout(timeoutNanos);
         int n = mutant == Mutant.NFDS_OFF_BY_ONE ? nfds - 1 : nfds;
         for (;;) {
-            int rc = Native.poll(pollfds.address(), n, millis);
-            if (rc < 0 && Native.errno() == Linux.EINTR) {
+            // EINTR comes back as INTERRUPTED: the base retries with the time left (EINTR-RETRY).
+            int rc = Kernel.poll(pollfds.address(), n, timeout);
+            if (rc == INTERRUPTED) {
                 if (mutant == Mutant.EINTR_SURFACED) {
-                    throw new NativeIOException("poll(nfds=" + n + ")", Linux.EINTR, null);
+                    throw new NativeIOException("poll(nfds=" + n + ")", 4, null);
                 }
                 if (mutant == Mutant.EINTR_FULL_TIMEOUT) {
                     continue;
                 }
             }
-            // EINTR becomes INTERRUPTED: the base retries with the time left (EINTR-RETRY).
-            return waitResult(rc, "poll", "nfds", n);
+            return rc;
         }
     }
 
-    /** poll(2) takes milliseconds: rounded up (toMillisCeil), -1 for no timeout. */
-    private int millis(long timeoutNanos) {
+    /** Kernel.poll rounds a timeout up to poll(2)'s milliseconds; the mutants get there first. */
+    private long timeout(long timeoutNanos) {
         if (mutant == Mutant.NO_TIMEOUT_AS_ZERO && timeoutNanos < 0) {
             return 0;
         }
@@ -210,17 +196,17 @@ final class PollPort extends AbstractSelector {
                 return 0;
             }
             if (mutant == Mutant.TIMEOUT_ROUNDED_DOWN) {
-                return (int) Math.min(timeoutNanos / 1_000_000, Integer.MAX_VALUE);
+                return timeoutNanos / 1_000_000 * 1_000_000;
             }
             if (mutant == Mutant.TIMEOUT_INT_OVERFLOW) {
-                return ((int) timeoutNanos + 999_999) / 1_000_000;
+                return ((int) timeoutNanos + 999_999) / 1_000_000 * 1_000_000L;
             }
         }
-        return toMillisCeil(timeoutNanos);
+        return timeoutNanos;
     }
 
     @Override
-    protected void implCollect(int count) {
+    protected void implCollect(int count) throws IOException {
         int found = 0;
         int end = mutant == Mutant.COLLECT_SCANS_COUNT_SLOTS ? Math.min(count, nfds) : nfds;
         for (int slot = 0; slot < end && found < count; slot++) {
@@ -232,21 +218,15 @@ final class PollPort extends AbstractSelector {
             found++;
             if (slot == WAKEUP_SLOT) {
                 if (mutant != Mutant.LOST_WAKEUP) {
-                    wakeupFdReady();
+                    wakeupReady();
                 }
                 continue;
             }
-            SelectorKey key = keyOf(fdAt[slot]);
-            if (key == null || registrationId(key) != idAt[slot]) {
+            Registration r = registration(fdAt[slot]);
+            if (r == null || r.id() != idAt[slot]) {
                 continue; // unregistered (and maybe registered again) while poll ran
             }
-            int events = events(revents);
-            if (mutant == Mutant.DUPLICATE_IN_BATCH && (events & READ) != 0 && (events & WRITE) != 0) {
-                collect(key, events & ~WRITE);
-                collect(key, events & ~READ);
-                continue;
-            }
-            collect(key, events);
+            collect(r, events(revents)); // with filters, perhaps the second report of r: the base merges them
         }
     }
 
