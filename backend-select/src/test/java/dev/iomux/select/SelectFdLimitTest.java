@@ -34,15 +34,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SelectFdLimitTest {
 
-    // SELECT-FDSETSIZE: the declaration says 0..1023.
-    @Test
-    void capabilitiesDeclareMaxFd1023() throws IOException {
-        assertThat(new SelectSelectorProvider().capabilities().maxFd()).isEqualTo(1023);
-        try (SelectSelector sel = SelectTesting.open()) {
-            assertThat(sel.capabilities().maxFd()).isEqualTo(1023);
-        }
-    }
-
     // SELECT-FDSETSIZE: an open fd >= 1024 is refused at register, naming the fd, the limit and the
     // backends without it; no key is left behind.
     @Test

@@ -91,20 +91,6 @@ class SelectFoldedEventsTest {
         }
     }
 
-    // PRI-OOB, select column: urgent data alone is P (and W), not R.
-    @Test
-    void urgentDataAloneIsPriorityWithoutRead() throws IOException {
-        try (Fds fds = new Fds(); SelectSelector sel = SelectTesting.open()) {
-            int[] pair = fds.connectedPair(StandardProtocolFamily.INET);
-            sel.register(pair[1], READ | PRIORITY);
-            assertThat(Sockets.send(pair[0], ByteBuffer.wrap(new byte[] {'x'}), Sockets.MSG_OOB)).isEqualTo(1);
-            assertThat(Expect.ready(sel, pair[1], PRIORITY)).isEqualTo(PRIORITY);
-            ByteBuffer oob = ByteBuffer.allocate(1);
-            assertThat(Sockets.recv(pair[1], oob, Sockets.MSG_OOB)).isEqualTo(1);
-            Expect.notReady(sel, pair[1]);
-        }
-    }
-
     /**
      * UNIX-HUP, select column "R": an AF_UNIX peer's close is HANGUP and READ_HANGUP for poll and epoll;
      * select sees only readable (and writable), so no flag is ever reported (REPORT-MASKED).

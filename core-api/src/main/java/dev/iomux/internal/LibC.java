@@ -1,6 +1,5 @@
 package dev.iomux.internal;
 
-import jnr.ffi.annotations.IgnoreError;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.intptr_t;
@@ -93,18 +92,10 @@ public interface LibC {
 
     @SaveError int setrlimit(int resource, @intptr_t long rlim);
 
-    @IgnoreError int getpid();
-
     /**
      * The generic system call entry, variadic in C and declared here with four arguments after the number:
      * unused ones are ignored by the kernel, and x86-64 passes variadic integers in the same registers
      * as fixed ones. {@link Native} calls the hot system calls through it on x86-64.
      */
     @SaveError long syscall(long number, long a1, long a2, long a3, long a4);
-
-    /** The calling thread's pthread_t, for {@link #pthread_kill}. */
-    @IgnoreError @intptr_t long pthread_self();
-
-    /** Sends a signal to one thread; returns an error number (not -1 and errno) on failure. */
-    @IgnoreError int pthread_kill(@intptr_t long thread, int sig);
 }

@@ -27,8 +27,8 @@ import dev.iomux.testing.SelectorContract;
 
 /**
  * Section 9 of the catalog: the selector API (Python selectors parity). Most of it is core-api's
- * {@link SelectorContract}, run here case by case, so that the backend modules and the kit share one body
- * of checks.
+ * {@link SelectorContract}, run here case by case: the kit is the contract's only runner, so each case runs
+ * once per backend.
  */
 final class ApiScenarios {
     /** API-MANY-FDS: "thousands of descriptors (well past 1024)": 5000 or more. */
@@ -42,6 +42,7 @@ final class ApiScenarios {
                 SelectorContract::registerReturnsTheKey,
                 SelectorContract::registerRefusesBadMasksNamingTheFd,
                 SelectorContract::registerRefusesADuplicate,
+                SelectorContract::aDuplicateRegisterRunsNoUserCodeInItsMessage,
                 SelectorContract::registerRefusesAClosedFdOnEveryBackendAndLeavesNoKey,
                 SelectorContract::aHugeOrMadeUpFdIsEbadfNotAnOutOfMemoryError));
         b.rule("API-UNREGISTER", Uses.PIPE, run -> run.contract(
@@ -59,7 +60,8 @@ final class ApiScenarios {
                 SelectorContract::handlerSelectDeliversEachReadyKeyOnce,
                 SelectorContract::keysLeftByAThrowingHandlerAreDeliveredByTheNextSelect,
                 SelectorContract::aHandlerMayCloseTheSelector,
-                SelectorContract::selectFromInsideAHandlerIsRefused));
+                SelectorContract::selectFromInsideAHandlerIsRefused,
+                SelectorContract::theHandlerSelectAllocatesNothingInSteadyState));
         b.rule("API-DEFAULT", Uses.PIPE, ApiScenarios::discovery);
         b.rule("API-CAPABILITIES", Uses.PIPE, ApiScenarios::capabilities);
         b.rule("API-MANY-FDS", Uses.PIPE, ApiScenarios::manyFds);

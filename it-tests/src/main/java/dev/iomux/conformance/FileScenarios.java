@@ -107,6 +107,7 @@ final class FileScenarios {
         sel.register(p[1], WRITE);
         int seen = run.ready(sel, p[1], WRITE, "reader closed");
         run.flagsIfDeclared(seen, ERROR, Capability.ERROR_HANGUP, "a pipe without readers");
+        run.without(seen, READ | HANGUP, "a pipe without readers, WRITE asked");
         // The JVM ignores SIGPIPE, so the write fails with EPIPE instead of killing the process.
         failsWith("EPIPE", () -> Fds.write(p[1], 1));
     }
@@ -120,6 +121,7 @@ final class FileScenarios {
         int seen = run.ready(sel, closed[1], READ, "peer closed");
         run.flagsIfDeclared(seen, HANGUP, Capability.ERROR_HANGUP, "a closed unix peer");
         run.flagsIfDeclared(seen, READ_HANGUP, Capability.READ_HANGUP, "a closed unix peer");
+        run.without(seen, WRITE | ERROR, "a closed unix peer, READ asked");
 
         int[] shut = run.fds().socketPair();
         sel.register(shut[1], READ);

@@ -60,6 +60,17 @@ final class PriorityScenarios {
             sel.modify(c[1], PRIORITY);
             run.notReady(sel, c[1], label(f) + " urgent byte read");
             sel.unregister(c[1]);
+
+            // Urgent data alone, no normal data before the mark: P without R (tcp_poll does not count the
+            // urgent byte as data to read), even with READ asked.
+            int[] u = run.fds().connectedPair(f);
+            sel.register(u[1], READ | PRIORITY);
+            Kit.sendUrgent(u[0], (byte) 'v');
+            int seen = run.ready(sel, u[1], PRIORITY, label(f) + " 1 urgent byte alone, READ|PRIORITY");
+            run.without(seen, READ, "urgent data alone");
+            assertThat(Sockets.recv(u[1], oob.clear(), Sockets.MSG_OOB)).isEqualTo(1);
+            run.notReady(sel, u[1], label(f) + " the lone urgent byte read");
+            sel.unregister(u[1]);
         }
     }
 

@@ -108,7 +108,7 @@ final class ReadScenarios {
                 int seen = run.ready(sel, c[1], READ, what);
                 run.flagsIfDeclared(seen, READ_HANGUP, Capability.READ_HANGUP, what);
                 // tcp(7)/poll(2): POLLHUP needs both directions shut; a FIN alone is only RDHUP.
-                run.without(seen, HANGUP | ERROR, what);
+                run.without(seen, HANGUP | ERROR | WRITE, what);
                 assertThat(Fds.read(c[1], 16)).as("read at end of stream").isZero();
                 assertThat(Fds.read(c[1], 16)).as("and again").isZero();
                 run.ready(sel, c[1], READ, what + ", after reading 0");
@@ -175,12 +175,18 @@ final class ReadScenarios {
             run.flagsIfDeclared(seen, READ_HANGUP, Capability.READ_HANGUP, "a reset");
             failsWith("ECONNRESET", () -> Fds.read(c[1], 16));
             assertThat(Fds.read(c[1], 16)).as("a read after the error: end of stream").isZero();
+            // The read consumed the error (sk_err): the hang-up stays, the error is not reported again.
+            seen = run.ready(sel, c[1], READ, label(f) + " reset, error read");
+            run.flagsIfDeclared(seen, HANGUP, Capability.ERROR_HANGUP, "a reset whose error was read");
+            run.without(seen, ERROR, "a reset whose error was read");
             sel.unregister(c[1]);
             // Second connection: SO_ERROR returns the error once, then 0.
             int[] d = run.fds().connectedPair(f);
             Kit.reset(run, d[0]);
             sel.register(d[1], READ);
-            run.ready(sel, d[1], READ, label(f) + " reset, READ only");
+            seen = run.ready(sel, d[1], READ, label(f) + " reset, READ only");
+            run.flagsIfDeclared(seen, ERROR | HANGUP, Capability.ERROR_HANGUP, "a reset, READ asked");
+            run.without(seen, WRITE, "a reset, READ asked");
             assertThat(Sockets.pendingError(d[1])).as("SO_ERROR").isEqualTo(Linux.ECONNRESET);
             assertThat(Sockets.pendingError(d[1])).as("SO_ERROR again").isZero();
             sel.unregister(d[1]);

@@ -123,8 +123,7 @@ public final class Run implements AutoCloseable {
 
     /**
      * Runs cases of the selector contract (core-api's {@link SelectorContract}) on this backend, each on a
-     * fresh selector, as the API rules' scenarios: one body of code for the backend modules' own tests and
-     * for the kit. A case that fails is named, with what it expected and what it observed.
+     * fresh selector, as the API rules' scenarios (the kit is the contract's only runner). A case that fails is named, with what it expected and what it observed.
      *
      * @param cases the contract's cases, e.g. {@code SelectorContract::registerReturnsTheKey}
      * @throws AssertionError naming the first case that failed; the case's own failure is its cause

@@ -18,12 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import dev.iomux.Capability;
 import dev.iomux.Events;
@@ -42,16 +40,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The selector contract every backend module runs against itself: the API rules (API-*), timeouts
- * (TIMEOUT-*), wake-up (WAKEUP, CLOSE-WAKES), threads (API-THREADS) and delivery (REPORT-*) of
- * docs/readiness-rules.md, on real descriptors. Capability-dependent cases follow what the backend
- * declares. The readiness rules of sockets, pipes and files are the conformance kit's (it-tests), which
- * also runs these cases one by one as the scenarios of those rules.
+ * The selector contract: the API rules (API-*), timeouts (TIMEOUT-*), wake-up (WAKEUP, CLOSE-WAKES),
+ * threads (API-THREADS) and delivery (REPORT-AFTER-UNREGISTER) of docs/readiness-rules.md, on real
+ * descriptors. Capability-dependent cases follow what the backend declares. The conformance kit
+ * (it-tests) is its only runner: it runs these cases one by one, on every backend and port it checks, as
+ * the scenarios of those rules, so that each case has one home and runs once per backend. A case the kit
+ * does not name is run nowhere, so a new case is added here and to its rule's scenario together.
  *
  * <p>Every assertion says what it expects ({@code .as(...)}), so that a failing case reads as the rule it
  * checks, with what was observed, on a port's console as here.
- *
- * <p>A backend's test is {@code class XContractTest extends SelectorContract} with {@link #open()}.
  */
 @ExtendWith(LeakCheck.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -491,68 +488,6 @@ public abstract class SelectorContract {
         assertThat(sel.selectNow()).as("selectNow() of an empty selector").isEmpty();
     }
 
-    @Test
-    public void noTimeoutBlocksUntilAKeyIsReady() throws Exception {
-        int[] p = fds.pipe();
-        sel.register(p[0], READ);
-        CompletableFuture<Void> writer = Async.run(() -> {
-            sleep(200);
-            try {
-                Fds.write(p[1], 1);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        long start = System.nanoTime();
-        List<Ready> got = sel.select();
-        assertThat(millisSince(start)).as("ms select() without a timeout waited for a write 200 ms later")
-                .isGreaterThanOrEqualTo(150);
-        assertThat(got).extracting(Ready::fd).as("select() returns the pipe written to").containsExactly(p[0]);
-        await(writer, 5, "the writer thread ends");
-    }
-
-    // --- EINTR-RETRY -------------------------------------------------------------------------------
-
-    @Test
-    public void aSignalInterruptingTheWaitIsRetriedWithTheTimeLeft() throws Exception {
-        Signals.installWinchHandler();
-        int[] p = fds.pipe();
-        sel.register(p[0], READ);
-        AtomicLong selectingThread = new AtomicLong();
-        CountDownLatch selecting = new CountDownLatch(1);
-        long timeoutMillis = 1_000;
-        CompletableFuture<long[]> result = Async.supply(() -> {
-            selectingThread.set(Signals.self());
-            selecting.countDown();
-            long start = System.nanoTime();
-            try {
-                int n = sel.select(Duration.ofMillis(timeoutMillis)).size();
-                return new long[] {n, millisSince(start)};
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        selecting.await();
-        int before = Signals.handled();
-        // A signal every 50 ms for 600 ms, aimed at the selecting thread: each one makes the wait fail
-        // with EINTR (signal(7): never restarted).
-        for (int i = 0; i < 12 && !result.isDone(); i++) {
-            sleep(50);
-            Signals.interrupt(selectingThread.get());
-        }
-        long[] got = await(result, 10, "the select interrupted by signals returns after its 1 s timeout");
-        assertThat(got[0]).as("%s: nothing was ready", sel.backend()).isZero();
-        assertThat(got[1]).as("%s: did not return early with nothing", sel.backend())
-                .isGreaterThanOrEqualTo(timeoutMillis);
-        assertThat(got[1]).as("%s: did not wait far past the deadline (Netty #16244)", sel.backend())
-                .isLessThan(timeoutMillis + 3_000);
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (Signals.handled() == before && System.nanoTime() < deadline) {
-            sleep(10);
-        }
-        assertThat(Signals.handled()).as("signal handlers run (the signals were delivered)").isGreaterThan(before);
-    }
-
     // --- WAKEUP, CLOSE-WAKES -----------------------------------------------------------------------
 
     @Test
@@ -773,23 +708,7 @@ public abstract class SelectorContract {
                 .isInstanceOf(SelectorClosedException.class);
     }
 
-    // --- ONESHOT (EPOLL-ONESHOT; emulated on select and poll) ---------------------------------------
-
-    @Test
-    public void aOneShotKeyFiresOnceUntilModifyRearmsIt() throws IOException {
-        assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
-        int[] p = fds.pipe();
-        Fds.write(p[1], 10);
-        sel.register(p[0], READ | ONESHOT, "once");
-        assertThat(Expect.ready(sel, p[0], READ)).as("a ONESHOT key with data is reported").isNotZero();
-        Expect.notReady(sel, p[0]);
-        Fds.write(p[1], 10); // new data while disarmed: still nothing
-        Expect.notReady(sel, p[0]);
-        sel.modify(p[0], READ | ONESHOT); // re-arm with data present: reported at once
-        assertThat(Expect.ready(sel, p[0], READ)).as("a re-armed ONESHOT key with data is reported").isNotZero();
-        Expect.notReady(sel, p[0]);
-        assertThat(sel.key(p[0]).attachment()).as("re-arming keeps the attachment").isEqualTo("once");
-    }
+    // --- ONESHOT across threads (API-THREADS; emulated on select and poll) ---------------------------
 
     @Test
     public void aOneShotKeyRearmedFromAnotherThreadReachesABlockedSelect() throws Exception {
@@ -812,32 +731,7 @@ public abstract class SelectorContract {
         await(worker, 5, "the re-arming thread ends");
     }
 
-    // --- REPORT-NO-SPIN ----------------------------------------------------------------------------
-
-    @Test
-    public void aHungUpKeyOutsideItsInterestIsNotReportedAndDoesNotSpin() throws IOException {
-        assumeTrue(supports(Capability.PRIORITY), "the backend declares PRIORITY");
-        int[] sp = fds.socketPair();
-        sel.register(sp[0], PRIORITY);
-        fds.close(sp[1]); // AF_UNIX: the peer's close is POLLHUP at once (rule UNIX-HUP)
-        Expect.idles(sel, 300, 150);
-        assertThat(sel.key(sp[0]).isValid()).as("the parked key stays registered").isTrue();
-    }
-
-    @Test
-    public void aDisarmedOneShotKeyWhosePeerHungUpIsNotReportedAndDoesNotSpin() throws IOException {
-        assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
-        int[] sp = fds.socketPair();
-        Fds.write(sp[1], 1);
-        sel.register(sp[0], READ | ONESHOT);
-        Expect.ready(sel, sp[0], READ);
-        fds.close(sp[1]);
-        Expect.idles(sel, 300, 150);
-        sel.modify(sp[0], READ | ONESHOT);
-        assertThat(Expect.ready(sel, sp[0], READ)).as("the re-armed key is reported").isNotZero();
-    }
-
-    // --- The allocation-free select --------------------------------------------------------------
+    // --- The allocation-free select (API-SELECT-RESULT) --------------------------------------------
 
     @Test
     public void theHandlerSelectAllocatesNothingInSteadyState() throws IOException {

@@ -4,11 +4,9 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.iomux.internal.Native;
-
 /**
  * Real signals for EINTR tests: a Java handler for a harmless signal, and pthread_kill(3) aimed at one
- * thread through the libc binding.
+ * thread through the testkit's own libc binding ({@link SignalLibC}).
  *
  * <p>A signal with a handler interrupts a thread blocked in select, poll or epoll_wait, which fail with
  * EINTR whatever SA_RESTART says (signal(7): these calls are never restarted). SIGWINCH is harmless (a
@@ -51,12 +49,12 @@ public final class Signals {
 
     /** @return the calling thread's pthread_t */
     public static long self() {
-        return Native.C.pthread_self();
+        return SignalLibC.C.pthread_self();
     }
 
     /** Sends SIGWINCH to a thread. */
     public static void interrupt(long pthread) {
-        int rc = Native.C.pthread_kill(pthread, SIGWINCH);
+        int rc = SignalLibC.C.pthread_kill(pthread, SIGWINCH);
         if (rc != 0) {
             throw new IllegalStateException("pthread_kill failed with error " + rc);
         }
