@@ -1,0 +1,13 @@
+/**
+ * The select backend of iomux: provides {@link dev.iomux.SelectorProvider}, which
+ * {@code dev.iomux.Selectors} finds through {@link java.util.ServiceLoader}.
+ */
+module dev.iomux.select {
+    // Its public provider extends dev.iomux's AbstractSelectorProvider: a module that requires this one
+    // reads dev.iomux too.
+    requires transitive dev.iomux;
+
+    exports dev.iomux.select;
+
+    provides dev.iomux.SelectorProvider with dev.iomux.select.SelectSelectorProvider;
+}
