@@ -12,12 +12,11 @@ module dev.iomux {
     exports dev.iomux;
     exports dev.iomux.io;
     exports dev.iomux.spi;
-    // Not an API (see its package-info), yet exported to all, not only "to" the backends: jnr-ffi defines
-    // the class that implements LibC in a class loader of its own, in that loader's unnamed module, which
-    // a qualified export cannot name (loading libc fails with IllegalAccessError: superinterface check
-    // failed). So even once the backends use only dev.iomux.spi, LibC's package stays exported; to hide
-    // the rest, LibC would move to a package of its own.
-    exports dev.iomux.internal;
+    // Not an API, yet exported to all: jnr-ffi defines the class that implements LibC in a class loader of
+    // its own, in that loader's unnamed module, which a qualified export cannot name (loading libc fails
+    // with IllegalAccessError: superinterface check failed). LibC is alone in this package for that reason;
+    // the rest of dev.iomux.internal is not exported.
+    exports dev.iomux.internal.binding;
 
     uses dev.iomux.SelectorProvider;
 

@@ -1,14 +1,14 @@
 package dev.iomux.poll;
 
-import static dev.iomux.internal.Native.C;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
-import dev.iomux.internal.Linux;
+import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
+import dev.iomux.spi.PollBits;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.Test;
@@ -41,28 +41,28 @@ class PollFdArrayTest {
             }
             int[] p = fds.pipe();
             Fds.write(p[1], 1);
-            a.set(0, p[0], Linux.POLLIN);
-            a.set(1, p[1], Linux.POLLOUT | Linux.POLLIN);
-            a.set(2, ~p[0], Linux.POLLIN); // negative: skipped by poll(2)
-            a.set(3, Integer.MAX_VALUE, Linux.POLLIN);
+            a.set(0, p[0], PollBits.POLLIN);
+            a.set(1, p[1], PollBits.POLLOUT | PollBits.POLLIN);
+            a.set(2, ~p[0], PollBits.POLLIN); // negative: skipped by poll(2)
+            a.set(3, Integer.MAX_VALUE, PollBits.POLLIN);
             assertThat(a.fd(0)).isEqualTo(p[0]);
             assertThat(a.fd(1)).isEqualTo(p[1]);
             assertThat(a.fd(2)).isEqualTo(~p[0]).isNegative();
             assertThat(a.fd(3)).isEqualTo(Integer.MAX_VALUE);
 
-            int n = C.poll(a.address(), 4, 0);
+            int n = Kernel.poll(a.address(), 4, 0);
             assertThat(n).as("entries with revents set").isEqualTo(3);
-            assertThat(a.revents(0)).isEqualTo(Linux.POLLIN);
-            assertThat(a.revents(1)).as("a write end is never readable").isEqualTo(Linux.POLLOUT);
+            assertThat(a.revents(0)).isEqualTo(PollBits.POLLIN);
+            assertThat(a.revents(1)).as("a write end is never readable").isEqualTo(PollBits.POLLOUT);
             assertThat(a.revents(2)).as("negative fd").isZero();
-            assertThat(a.revents(3)).as("an fd that is not open").isEqualTo(Linux.POLLNVAL);
+            assertThat(a.revents(3)).as("an fd that is not open").isEqualTo(PollBits.POLLNVAL);
 
             // set clears the kernel's last answer; the requested events are what the next poll uses.
-            a.set(0, p[0], Linux.POLLRDHUP | Linux.POLLIN);
+            a.set(0, p[0], PollBits.POLLRDHUP | PollBits.POLLIN);
             assertThat(a.revents(0)).isZero();
             fds.close(p[1]);
-            assertThat(C.poll(a.address(), 1, 0)).isEqualTo(1);
-            assertThat(a.revents(0)).as("writer closed, 1 byte left").isEqualTo(Linux.POLLIN | Linux.POLLHUP);
+            assertThat(Kernel.poll(a.address(), 1, 0)).isEqualTo(1);
+            assertThat(a.revents(0)).as("writer closed, 1 byte left").isEqualTo(PollBits.POLLIN | PollBits.POLLHUP);
         } finally {
             a.free();
         }
@@ -74,20 +74,20 @@ class PollFdArrayTest {
         try (Fds fds = new Fds()) {
             int[] p = fds.pipe();
             int[] q = fds.pipe();
-            a.set(0, p[0], Linux.POLLIN);
-            a.set(1, q[1], Linux.POLLOUT);
-            a.set(2, q[0], Linux.POLLIN);
-            assertThat(C.poll(a.address(), 3, 0)).isEqualTo(1);
-            assertThat(a.revents(1)).isEqualTo(Linux.POLLOUT);
+            a.set(0, p[0], PollBits.POLLIN);
+            a.set(1, q[1], PollBits.POLLOUT);
+            a.set(2, q[0], PollBits.POLLIN);
+            assertThat(Kernel.poll(a.address(), 3, 0)).isEqualTo(1);
+            assertThat(a.revents(1)).isEqualTo(PollBits.POLLOUT);
 
             a.copy(1, 0); // swap-with-last: the last entry over the removed one
             assertThat(a.fd(0)).isEqualTo(q[1]);
-            assertThat(a.revents(0)).as("revents travel along").isEqualTo(Linux.POLLOUT);
+            assertThat(a.revents(0)).as("revents travel along").isEqualTo(PollBits.POLLOUT);
             assertThat(a.fd(1)).as("the source is left as it was").isEqualTo(q[1]);
             assertThat(a.fd(2)).as("others untouched").isEqualTo(q[0]);
             // The events travel too: the kernel now asks entry 0 for POLLOUT on q's write end.
-            assertThat(C.poll(a.address(), 1, 0)).isEqualTo(1);
-            assertThat(a.revents(0)).isEqualTo(Linux.POLLOUT);
+            assertThat(Kernel.poll(a.address(), 1, 0)).isEqualTo(1);
+            assertThat(a.revents(0)).isEqualTo(PollBits.POLLOUT);
 
             a.copy(2, 2); // onto itself: harmless
             assertThat(a.fd(2)).isEqualTo(q[0]);
@@ -103,8 +103,8 @@ class PollFdArrayTest {
         try (Fds fds = new Fds()) {
             assertThat(NativeBuffer.liveBlocks()).isEqualTo(blocks + 1);
             int[] p = fds.pipe();
-            a.set(0, p[0], Linux.POLLIN);
-            a.set(1, p[1], Linux.POLLOUT);
+            a.set(0, p[0], PollBits.POLLIN);
+            a.set(1, p[1], PollBits.POLLOUT);
             long address = a.address();
 
             a.ensureCapacity(2, 2);
@@ -118,18 +118,18 @@ class PollFdArrayTest {
             assertThat(a.fd(0)).isEqualTo(p[0]);
             assertThat(a.fd(1)).isEqualTo(p[1]);
             assertThat(a.fd(2)).isZero();
-            assertThat(C.poll(a.address(), 2, 0)).as("the kernel reads the moved entries").isEqualTo(1);
-            assertThat(a.revents(1)).isEqualTo(Linux.POLLOUT);
+            assertThat(Kernel.poll(a.address(), 2, 0)).as("the kernel reads the moved entries").isEqualTo(1);
+            assertThat(a.revents(1)).isEqualTo(PollBits.POLLOUT);
 
-            a.set(2, 77, Linux.POLLIN);
-            a.set(3, 78, Linux.POLLIN);
+            a.set(2, 77, PollBits.POLLIN);
+            a.set(3, 78, PollBits.POLLIN);
             a.ensureCapacity(20, 2); // only the first 2 are in use
             assertThat(a.capacity()).as("a jump past double goes straight to what is needed").isEqualTo(20);
             assertThat(a.fd(0)).isEqualTo(p[0]);
             assertThat(a.fd(1)).isEqualTo(p[1]);
             assertThat(a.fd(2)).as("entries past 'used' are not copied").isZero();
             assertThat(a.fd(3)).isZero();
-            a.set(19, p[1], Linux.POLLOUT);
+            a.set(19, p[1], PollBits.POLLOUT);
             assertThat(a.fd(19)).isEqualTo(p[1]);
             assertThat(NativeBuffer.liveBlocks()).isEqualTo(blocks + 1);
         } finally {
@@ -145,9 +145,9 @@ class PollFdArrayTest {
         try (Fds fds = new Fds()) {
             int[] p = fds.pipe();
             a.ensureCapacity(40, 0);
-            a.set(0, p[0], Linux.POLLIN);
-            a.set(1, p[1], Linux.POLLOUT);
-            a.set(30, 77, Linux.POLLIN);
+            a.set(0, p[0], PollBits.POLLIN);
+            a.set(1, p[1], PollBits.POLLOUT);
+            a.set(30, 77, PollBits.POLLIN);
             long address = a.address();
 
             a.shrink(40, 2);
@@ -162,8 +162,8 @@ class PollFdArrayTest {
             assertThat(a.fd(1)).isEqualTo(p[1]);
             assertThat(a.fd(2)).as("entries past 'used' are not copied").isZero();
             assertThatThrownBy(() -> a.fd(4)).isInstanceOf(IndexOutOfBoundsException.class);
-            assertThat(C.poll(a.address(), 2, 0)).as("the kernel reads the moved entries").isEqualTo(1);
-            assertThat(a.revents(1)).isEqualTo(Linux.POLLOUT);
+            assertThat(Kernel.poll(a.address(), 2, 0)).as("the kernel reads the moved entries").isEqualTo(1);
+            assertThat(a.revents(1)).isEqualTo(PollBits.POLLOUT);
 
             assertThatThrownBy(() -> a.shrink(1, 2)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("cannot shrink a pollfd array of 4 entries, 2 in use, to 1");
@@ -185,25 +185,25 @@ class PollFdArrayTest {
             assertThatThrownBy(() -> a.fd(-1)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> a.revents(4)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> a.revents(-1)).isInstanceOf(IndexOutOfBoundsException.class);
-            assertThatThrownBy(() -> a.set(4, 1, Linux.POLLIN)).isInstanceOf(IndexOutOfBoundsException.class);
-            assertThatThrownBy(() -> a.set(-1, 1, Linux.POLLIN)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> a.set(4, 1, PollBits.POLLIN)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> a.set(-1, 1, PollBits.POLLIN)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> a.copy(4, 0)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> a.copy(0, 4)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> a.copy(-1, 0)).isInstanceOf(IndexOutOfBoundsException.class);
             // An index whose offset wraps around int (2^29 + 1 entries of 8 bytes = 2^32 + 8 bytes) must
             // not land on entry 1.
             int wraps = (1 << 29) + 1;
-            a.set(1, 5, Linux.POLLIN);
+            a.set(1, 5, PollBits.POLLIN);
             assertThatThrownBy(() -> a.fd(wraps)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> a.revents(wraps)).isInstanceOf(IndexOutOfBoundsException.class);
-            assertThatThrownBy(() -> a.set(wraps, 6, Linux.POLLOUT)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> a.set(wraps, 6, PollBits.POLLOUT)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> a.copy(wraps, 0)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThatThrownBy(() -> a.copy(0, wraps)).isInstanceOf(IndexOutOfBoundsException.class);
             assertThat(a.fd(1)).as("entry 1 untouched").isEqualTo(5);
-            a.set(3, 9, Linux.POLLIN); // the last one is fine
+            a.set(3, 9, PollBits.POLLIN); // the last one is fine
             assertThat(a.fd(3)).isEqualTo(9);
             a.ensureCapacity(5, 4);
-            a.set(7, 10, Linux.POLLIN);
+            a.set(7, 10, PollBits.POLLIN);
             assertThat(a.fd(7)).isEqualTo(10);
             assertThat(a.fd(3)).isEqualTo(9);
             assertThatThrownBy(() -> a.fd(8)).isInstanceOf(IndexOutOfBoundsException.class);

@@ -1,6 +1,5 @@
 package dev.iomux.select;
 
-import static dev.iomux.internal.Native.C;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
+import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
@@ -212,7 +212,7 @@ class FdSetTest {
             set.set(b);
             NativeBuffer tv = NativeBuffer.allocate(16); // {0, 0}: poll
             try {
-                int n = C.select(b + 1, set.address(), 0, 0, tv.address());
+                int n = Kernel.select(b + 1, set.address(), 0, 0, tv.address());
                 assertThat(n).isEqualTo(1);
             } finally {
                 tv.free();

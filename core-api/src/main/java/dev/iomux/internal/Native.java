@@ -5,6 +5,7 @@ import java.util.EnumSet;
 import java.util.Set;
 
 import dev.iomux.NativeIOException;
+import dev.iomux.internal.binding.LibC;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;

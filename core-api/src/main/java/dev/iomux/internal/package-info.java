@@ -1,6 +1,6 @@
 /**
- * Internal: the libc binding ({@link dev.iomux.internal.Native}, {@link dev.iomux.internal.LibC}), Linux
- * constants, owned native memory and the descriptor table. Public only because the backends live in
- * other modules; not an API, and it may change in any release.
+ * Internal: the libc binding ({@link dev.iomux.internal.Native}, over
+ * {@link dev.iomux.internal.binding.LibC}), Linux constants, and the I/O helpers of {@code dev.iomux.io}.
+ * Not exported from the module and not an API: backends use {@link dev.iomux.spi}.
  */
 package dev.iomux.internal;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Method;
 
+import dev.iomux.internal.binding.LibC;
 import dev.iomux.spi.NativeBuffer;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;

@@ -1,4 +1,4 @@
-package dev.iomux.internal;
+package dev.iomux.internal.binding;
 
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
@@ -7,18 +7,21 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * The libc functions iomux calls, bound once through jnr-ffi ({@link Native#C}).
+ * The libc functions iomux calls, bound once through jnr-ffi ({@link dev.iomux.internal.Native#C}).
  *
- * <p>Internal: backends and the native socket helpers use it; users should not.
+ * <p>Internal: the library's own calls go through {@code dev.iomux.internal.Native} and the SPI's
+ * {@code Kernel}; users and backends should not use it. It is alone in its package because that package
+ * is exported to every module: jnr-ffi defines the class implementing it in a class loader of its own,
+ * in that loader's unnamed module, which a qualified export cannot name.
  *
  * <p>Pointers are passed as {@code @intptr_t long} addresses of memory we own
- * ({@link dev.iomux.spi.NativeBuffer}, {@link IoBuffers}' scratch memory, or a caller's direct
+ * ({@link dev.iomux.spi.NativeBuffer}, {@code IoBuffers}' scratch memory, or a caller's direct
  * {@link java.nio.ByteBuffer} below JDK 22, where no Arena can free it under the call; from JDK 22 those go
- * through {@link ForeignIo}), which keeps jnr-ffi from marshalling anything (a direct address costs 35-60 ns
+ * through {@code ForeignIo}), which keeps jnr-ffi from marshalling anything (a direct address costs 35-60 ns
  * less per call than a {@code Struct[]} or a heap array).
  *
  * <p>The library is loaded with {@code LibraryOption.IgnoreError}; only calls marked {@link SaveError}
- * save errno, right after the native call, so {@link Native#errno()} read immediately after a failed
+ * save errno, right after the native call, so {@code Native.errno()} read immediately after a failed
  * call is that call's errno and never a stale value from the JVM.
  *
  * <p>No function here takes more than five arguments: jnr-ffi 2.3 passes a sixth one as garbage on
@@ -95,7 +98,7 @@ public interface LibC {
     /**
      * The generic system call entry, variadic in C and declared here with four arguments after the number:
      * unused ones are ignored by the kernel, and x86-64 passes variadic integers in the same registers
-     * as fixed ones. {@link Native} calls the hot system calls through it on x86-64.
+     * as fixed ones. {@code Native} calls the hot system calls through it on x86-64.
      */
     @SaveError long syscall(long number, long a1, long a2, long a3, long a4);
 }
