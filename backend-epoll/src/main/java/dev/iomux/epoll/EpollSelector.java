@@ -47,7 +47,9 @@ final class EpollSelector extends AbstractSelector {
 
     private final EpollEventArray.Layout layout = EpollEventArray.Layout.running();
     private final int wakeupFd;
-    private volatile int epfd = -1; // volatile: register's own-descriptor check reads it without the lock
+    // volatile: register's own-descriptor check reads it without the lock; package-private: the backend's
+    // own tests read it to tell a rebuild and to find the instance's /proc/self/fdinfo
+    volatile int epfd = -1;
     private EpollEventArray ready;
     private EpollEventArray ctlEvent;
     private int orphanWaits;

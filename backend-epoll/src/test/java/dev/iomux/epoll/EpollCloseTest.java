@@ -38,9 +38,12 @@ class EpollCloseTest {
             Fds.write(p[1], 1); // readable: were it still watched, it would be reported level-triggered
             SelectorKey key = sel.register(p[0], READ, "closed");
             assertThat(Expect.ready(sel, p[0], READ)).isNotZero();
+            int epfd = sel.epfd;
             fds.close(p[0]);
+            assertThat(EpollFdInfo.entry(sel, p[0])).as("the kernel removed the entry itself at the close").isNull();
             Expect.idles(sel, 300, 200);
-            assertThat(sel.rebuilds).as("the kernel removed the entry itself: no stale events").isZero();
+            assertThat(sel.epfd).as("no stale events: no rebuild (it would open a new instance first)")
+                    .isEqualTo(epfd);
             assertThat(sel.key(p[0])).as("the key stays until unregister").isSameAs(key);
             assertThat(sel.unregister(p[0])).isSameAs(key);
             assertThat(sel.keys()).isEmpty();
@@ -59,10 +62,13 @@ class EpollCloseTest {
             int[] sp = fds.socketPair();
             sel.register(sp[0], Events.PRIORITY, "parked");
             int dup = fds.track(Descriptors.dup(sp[0]));
+            int epfd = sel.epfd;
             fds.close(sp[0]);
             fds.close(sp[1]); // AF_UNIX: the peer's close is EPOLLHUP at once (UNIX-HUP)
             Expect.idles(sel, 600, 250);
-            assertThat(sel.rebuilds).as("the orphaned entry was dropped by a rebuild").isGreaterThanOrEqualTo(1);
+            assertThat(sel.epfd).as("the orphaned entry was dropped by a rebuild: a new epoll instance")
+                    .isNotEqualTo(epfd);
+            assertThat(EpollFdInfo.entry(sel, sp[0])).as("the new instance does not hold it").isNull();
             Expect.idles(sel, 300, 150);
             sel.unregister(sp[0]);
             fds.close(dup);
@@ -78,6 +84,7 @@ class EpollCloseTest {
             int[] p = fds.pipe();
             int a = p[0];
             SelectorKey key = sel.register(a, READ, "A");
+            int epfd = sel.epfd;
             int b = fds.track(Descriptors.dup(a));
             fds.close(a); // behind the selector's back, no unregister
             Fds.write(p[1], 1);
@@ -86,7 +93,7 @@ class EpollCloseTest {
             assertThat(got.get(0).key()).isSameAs(key);
             assertThat(got.get(0).events() & READ).isEqualTo(READ);
             assertThat(Expect.ready(sel, a, READ)).as("level-triggered: again").isNotZero();
-            assertThat(sel.rebuilds).as("the events belong to a live key: not stale").isZero();
+            assertThat(sel.epfd).as("the events belong to a live key: not stale, no rebuild").isEqualTo(epfd);
 
             fds.close(b); // the last reference: the kernel drops the registration
             Expect.nothing(sel);
@@ -108,11 +115,13 @@ class EpollCloseTest {
             sel.unregister(a); // EPOLL_CTL_DEL fails with EBADF (the number is closed) and is ignored
             assertThat(sel.keys()).isEmpty();
             Fds.write(p[1], 1); // the orphaned kernel entry now fires level-triggered, forever
-            long rebuildsBefore = sel.rebuilds;
+            int epfd = sel.epfd;
+            assertThat(EpollFdInfo.targets(epfd)).as("the orphan, still in the kernel").contains(a);
             int openBefore = LeakCheck.openDescriptors().size();
 
             Expect.idles(sel, 400, 200);
-            assertThat(sel.rebuilds).as("the epoll instance was rebuilt").isGreaterThanOrEqualTo(rebuildsBefore + 1);
+            assertThat(sel.epfd).as("the epoll instance was rebuilt").isNotEqualTo(epfd);
+            assertThat(EpollFdInfo.targets(sel.epfd)).as("the rebuilt instance").doesNotContain(a);
             assertThat(LeakCheck.openDescriptors().size()).as("the old epoll fd was closed").isEqualTo(openBefore);
             Expect.idles(sel, 200, 150); // and the orphan is gone for good
 
@@ -147,9 +156,12 @@ class EpollCloseTest {
             SelectorKey newKey = sel.register(a, READ, "new"); // a second kernel entry under the number a
             assertThat(newKey).isNotSameAs(oldKey);
 
+            int epfd = sel.epfd;
             Fds.write(old[1], 1); // only the orphan fires, carrying the number a
             Expect.idles(sel, 300, 150);
-            assertThat(sel.rebuilds).as("only stale events: rebuilt").isGreaterThanOrEqualTo(1);
+            assertThat(sel.epfd).as("only stale events: rebuilt").isNotEqualTo(epfd);
+            assertThat(EpollFdInfo.entry(sel, a)).as("the new registration of fd %d, alone in the rebuilt instance", a)
+                    .isNotNull();
 
             Fds.write(other[1], 1); // now the new registration is ready
             List<Ready> got = sel.select(Expect.PATIENCE);

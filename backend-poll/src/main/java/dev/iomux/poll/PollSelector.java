@@ -48,11 +48,12 @@ final class PollSelector extends AbstractSelector {
     private static final int INITIAL_HOLES = 16;
 
     private final int wakeupFd;
-    private PollFdArray fds;
-    private int[] fdBySlot;                                  // the descriptor of each slot, or HOLE
-    private int used;                                        // slots in use, slot 0 included
-    private int[] holes = new int[INITIAL_HOLES];            // slots unregistered since the last implPrepare
-    private int holeCount;
+    // Package-private, not private: the backend's own tests read the array's state (state lock).
+    PollFdArray fds;
+    int[] fdBySlot;                                  // the descriptor of each slot, or HOLE
+    int used;                                        // slots in use, slot 0 included
+    int[] holes = new int[INITIAL_HOLES];            // slots unregistered since the last implPrepare
+    int holeCount;
 
     PollSelector() throws IOException {
         this(Waker.pipe("poll selector"));

@@ -42,14 +42,15 @@ class PollNoSpinTest {
             sel.register(p[1], WRITE, "writer");
             assertThat(sel.selectNow()).hasSize(1);
             fds.close(p[0]);
-            long synced = sel.syncs;
+            PollInspector.mark(sel);
             for (int i = 0; i < 200; i++) {
                 List<Ready> got = i % 50 == 0 ? sel.select(Duration.ofSeconds(5)) : sel.selectNow();
                 assertThat(got).as("select %d", i).hasSize(1);
                 assertThat(Events.toString(got.get(0).events())).as("select %d", i)
                         .isEqualTo(Events.toString(WRITE | ERROR));
             }
-            assertThat(sel.syncs).as("the key is not parked: its entry never changes").isEqualTo(synced);
+            assertThat(PollInspector.pollfdFd(sel, p[1])).as("the key is not parked").isEqualTo(p[1]);
+            assertThat(PollInspector.rewritten(sel)).as("entries rewritten by 200 selects").isEmpty();
             assertThat(sel.key(p[1]).isValid()).isTrue();
         }
     }
@@ -60,18 +61,20 @@ class PollNoSpinTest {
             int[] sp = fds.socketPair();
             sel.register(sp[0], PRIORITY, "idle");
             assertThat(sel.selectNow()).isEmpty();
-            long synced = sel.syncs;
+            assertThat(PollInspector.pollfdFd(sel, sp[0])).as("armed").isEqualTo(sp[0]);
 
             fds.close(sp[1]); // UNIX-HUP: POLLHUP at once, though the entry asks for POLLPRI only
             assertThat(sel.selectNow()).as("HANGUP outside the PRIORITY interest is not reported").isEmpty();
+            assertThat(PollInspector.pollfdFd(sel, sp[0])).as("parked by the select that saw the hang-up")
+                    .isEqualTo(~sp[0]);
+            PollInspector.mark(sel);
             assertThat(sel.selectNow()).isEmpty();
-            assertThat(sel.syncs).as("parking rewrites the entry once, at the select after the report")
-                    .isEqualTo(synced + 1);
             Expect.idles(sel, 300, IDLE_CPU_LIMIT_MILLIS);
             for (int i = 0; i < 1000; i++) {
                 assertThat(sel.selectNow()).isEmpty();
             }
-            assertThat(sel.syncs).as("once parked, the entry is left alone").isEqualTo(synced + 1);
+            assertThat(PollInspector.rewritten(sel)).as("once parked, the entry is left alone").isEmpty();
+            assertThat(PollInspector.pollfdFd(sel, sp[0])).isEqualTo(~sp[0]);
             assertThat(sel.key(sp[0]).isValid()).as("parked, still registered").isTrue();
 
             sel.modify(sp[0], READ);

@@ -9,10 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import dev.iomux.Ready;
 import dev.iomux.SelectorKey;
+import dev.iomux.spi.PollBits;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.Test;
@@ -21,23 +23,30 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The pollfd array is brought up to date only when registrations change (PollSelector's class comment,
- * the JDK's PollSelectorImpl): {@link PollSelector#syncs} counts the selects whose prepare step had
- * changes to apply. Rule API-MODIFY (an attachment-only modify makes no system call; here: no rebuild)
- * and API-THREADS (changes take effect no later than the next select).
+ * the JDK's PollSelectorImpl). The tests read the array through {@link PollInspector}: which entries it
+ * holds, their fd (negative while poll is to skip them) and events, whether it was reallocated, and, by
+ * the inspector's mark, whether an entry was rewritten since. Rule API-MODIFY (an attachment-only modify
+ * makes no system call; here: no rewrite) and API-THREADS (changes take effect no later than the next
+ * select).
  */
 @ExtendWith(LeakCheck.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PollRebuildTest {
+    private static final int POLLIN = PollBits.POLLIN;
+    private static final int POLLOUT = PollBits.POLLOUT;
 
     @Test
     void aFreshSelectorNeverRebuilds() throws IOException {
         try (PollSelector sel = open()) {
-            assertThat(sel.syncs).isZero();
+            long array = PollInspector.arrayAddress(sel);
+            PollInspector.mark(sel);
             for (int i = 0; i < 100; i++) {
                 assertThat(sel.selectNow()).isEmpty();
             }
             assertThat(sel.select(Duration.ofMillis(20))).isEmpty();
-            assertThat(sel.syncs).as("the wake-up slot is set up by the constructor, not by a sync").isZero();
+            assertThat(PollInspector.used(sel)).as("slots in use: the wake-up slot only").isEqualTo(1);
+            assertThat(PollInspector.rewritten(sel)).as("entries rewritten by 101 selects").isEmpty();
+            assertThat(PollInspector.arrayAddress(sel)).as("the pollfd array was not reallocated").isEqualTo(array);
         }
     }
 
@@ -52,8 +61,9 @@ class PollRebuildTest {
             sel.register(q[1], WRITE, "writable");
             sel.register(idle[0], READ, "idle");
             assertThat(sel.selectNow()).hasSize(2);
-            long synced = sel.syncs;
-            assertThat(synced).isEqualTo(1);
+            assertThat(PollInspector.used(sel)).isEqualTo(4);
+            long array = PollInspector.arrayAddress(sel);
+            PollInspector.mark(sel);
             for (int i = 0; i < 1000; i++) {
                 List<Ready> got = sel.selectNow();
                 assertThat(got).as("select %d", i).extracting(Ready::attachment)
@@ -62,46 +72,55 @@ class PollRebuildTest {
             // A blocking select that only wakes up rebuilds nothing either.
             sel.wakeup();
             assertThat(sel.select(Duration.ofSeconds(5))).hasSize(2);
-            assertThat(sel.syncs).as("syncs after 1000 selects with unchanged registrations").isEqualTo(synced);
+            assertThat(PollInspector.rewritten(sel)).as("entries rewritten by 1001 selects with unchanged "
+                    + "registrations").isEmpty();
+            assertThat(PollInspector.arrayAddress(sel)).as("the pollfd array was not reallocated").isEqualTo(array);
+            assertThat(PollInspector.used(sel)).isEqualTo(4);
         }
     }
 
     @Test
-    void eachKindOfChangeCountsOnceAtTheNextSelect() throws IOException {
+    void eachKindOfChangeIsAppliedAtTheNextSelect() throws IOException {
         try (Fds fds = new Fds(); PollSelector sel = open()) {
             int[] p = fds.pipe();
             int[] q = fds.pipe();
-            long s = sel.syncs;
 
-            // register: +1, applied at the next select, not at register time
+            // register: applied at the next select, not at register time
             sel.register(p[1], WRITE, "a");
-            assertThat(sel.syncs).as("register only records the change").isEqualTo(s);
+            assertThat(PollInspector.slotOf(sel, p[1])).as("register only records the change").isEqualTo(-1);
             assertThat(sel.selectNow()).extracting(Ready::attachment).containsExactly("a");
-            assertThat(sel.syncs).as("after register").isEqualTo(s + 1);
+            assertThat(PollInspector.pollfdFd(sel, p[1])).as("after register").isEqualTo(p[1]);
+            assertThat(PollInspector.pollfdEvents(sel, p[1]) & (POLLIN | POLLOUT)).isEqualTo(POLLOUT);
+            assertThat(PollInspector.used(sel)).isEqualTo(2);
+            PollInspector.mark(sel);
             sel.selectNow();
-            assertThat(sel.syncs).as("a second select after register").isEqualTo(s + 1);
+            assertThat(PollInspector.rewritten(sel)).as("a second select after register").isEmpty();
 
-            // modify with new events: +1
+            // modify with new events
             sel.modify(p[1], READ);
-            assertThat(sel.syncs).isEqualTo(s + 1);
+            assertThat(PollInspector.pollfdEvents(sel, p[1]) & (POLLIN | POLLOUT)).as("before the select")
+                    .isEqualTo(POLLOUT);
             assertThat(sel.selectNow()).isEmpty(); // a write end is never readable
-            assertThat(sel.syncs).as("after modify with new events").isEqualTo(s + 2);
+            assertThat(PollInspector.pollfdEvents(sel, p[1]) & (POLLIN | POLLOUT)).as("after modify with new events")
+                    .isEqualTo(POLLIN);
+            assertThat(PollInspector.rewritten(sel)).as("rewritten by the modify").containsExactly(p[1]);
 
-            // attachment-only modify: +0, and the new attachment is what gets reported
+            // attachment-only modify: no rewrite, and the new attachment is what gets reported
             sel.modify(p[1], WRITE);
             sel.selectNow();
-            assertThat(sel.syncs).isEqualTo(s + 3);
+            PollInspector.mark(sel);
             SelectorKey renamed = sel.modify(p[1], WRITE, "b");
             assertThat(renamed.attachment()).isEqualTo("b");
             assertThat(sel.selectNow()).extracting(Ready::attachment).containsExactly("b");
-            assertThat(sel.syncs).as("after an attachment-only modify").isEqualTo(s + 3);
+            assertThat(PollInspector.rewritten(sel)).as("after an attachment-only modify").isEmpty();
 
-            // unregister: +1
+            // unregister: the entry goes at the next select
             sel.unregister(p[1]);
             assertThat(sel.selectNow()).isEmpty();
-            assertThat(sel.syncs).as("after unregister").isEqualTo(s + 4);
+            assertThat(PollInspector.slotOf(sel, p[1])).as("after unregister").isEqualTo(-1);
+            assertThat(PollInspector.used(sel)).isEqualTo(1);
 
-            // several changes between two selects: +1 in total
+            // several changes between two selects: applied together by the next one
             sel.register(p[0], READ, "p0");
             sel.register(p[1], WRITE, "p1");
             sel.register(q[0], READ, "q0");
@@ -109,12 +128,20 @@ class PollRebuildTest {
             sel.modify(q[1], READ | WRITE, "q1'");
             sel.unregister(q[0]);
             sel.modify(p[1], WRITE, "p1'"); // attachment only, between the others
+            long array = PollInspector.arrayAddress(sel);
             assertThat(sel.selectNow()).extracting(Ready::attachment).containsExactlyInAnyOrder("p1'", "q1'");
-            assertThat(sel.syncs).as("after seven changes between two selects").isEqualTo(s + 5);
+            assertThat(PollInspector.used(sel)).as("after seven changes between two selects").isEqualTo(4);
+            assertThat(PollInspector.slotOf(sel, q[0])).isEqualTo(-1);
+            assertThat(PollInspector.pollfdEvents(sel, p[0]) & (POLLIN | POLLOUT)).isEqualTo(POLLIN);
+            assertThat(PollInspector.pollfdEvents(sel, p[1]) & (POLLIN | POLLOUT)).isEqualTo(POLLOUT);
+            assertThat(PollInspector.pollfdEvents(sel, q[1]) & (POLLIN | POLLOUT)).isEqualTo(POLLIN | POLLOUT);
+            PollInspector.checkSlots(sel, Set.of());
+            PollInspector.mark(sel);
             for (int i = 0; i < 100; i++) {
                 sel.selectNow();
             }
-            assertThat(sel.syncs).isEqualTo(s + 5);
+            assertThat(PollInspector.rewritten(sel)).isEmpty();
+            assertThat(PollInspector.arrayAddress(sel)).as("64 slots: no reallocation").isEqualTo(array);
         }
     }
 
@@ -127,16 +154,21 @@ class PollRebuildTest {
             int[] p = fds.pipe();
             sel.register(p[1], WRITE | ONESHOT, "once");
             assertThat(sel.selectNow()).extracting(Ready::attachment).containsExactly("once");
-            long s = sel.syncs;
+            assertThat(PollInspector.pollfdFd(sel, p[1])).as("disarmed by the select that fired").isEqualTo(~p[1]);
+            PollInspector.mark(sel);
             assertThat(sel.selectNow()).as("disarmed").isEmpty();
-            assertThat(sel.syncs).as("the disarm was applied by the select that fired").isEqualTo(s);
             for (int i = 0; i < 100; i++) {
                 assertThat(sel.selectNow()).isEmpty();
             }
-            assertThat(sel.syncs).isEqualTo(s);
+            assertThat(PollInspector.rewritten(sel)).as("entries rewritten while disarmed").isEmpty();
+            assertThat(PollInspector.pollfdFd(sel, p[1])).isEqualTo(~p[1]);
             sel.modify(p[1], WRITE | ONESHOT); // same mask, same attachment: still a re-arm
+            assertThat(PollInspector.pollfdFd(sel, p[1])).as("re-armed at the next select, not before")
+                    .isEqualTo(~p[1]);
             assertThat(sel.selectNow()).extracting(Ready::attachment).containsExactly("once");
-            assertThat(sel.syncs).as("the re-arm before the wait, the disarm after it").isEqualTo(s + 2);
+            assertThat(PollInspector.pollfdFd(sel, p[1])).as("the re-arm before the wait, the disarm after it")
+                    .isEqualTo(~p[1]);
+            assertThat(PollInspector.rewritten(sel)).containsExactly(p[1]);
         }
     }
 }

@@ -90,7 +90,7 @@ class PollRetentionTest {
         try (Fds fds = new Fds(); PollSelector sel = open()) {
             int[] p = fds.pipe();
             sel.register(p[0], READ, "reader");
-            long fresh = sel.bookkeepingBytes();
+            long fresh = PollInspector.bookkeepingBytes(sel);
             long most = fresh;
             long start = System.nanoTime();
             for (int i = 0; i < CYCLES; i++) {
@@ -100,13 +100,13 @@ class PollRetentionTest {
                 // Every one a real change (a new mask or a re-arm), made CYCLES times to the same key.
                 sel.modify(p[0], (i & 1) == 0 ? READ | ONESHOT : READ | PRIORITY);
                 if (i % 1000 == 0) {
-                    most = Math.max(most, sel.bookkeepingBytes());
+                    most = Math.max(most, PollInspector.bookkeepingBytes(sel));
                 }
             }
-            long beforeSelect = sel.bookkeepingBytes();
+            long beforeSelect = PollInspector.bookkeepingBytes(sel);
             most = Math.max(most, beforeSelect);
             assertThat(sel.selectNow()).isEmpty();
-            long afterSelect = sel.bookkeepingBytes();
+            long afterSelect = PollInspector.bookkeepingBytes(sel);
             System.out.printf("PollRetentionTest: %d cycles of register, modify, unregister and a modify of "
                     + "another key, no select, in %d ms; bookkeeping %d bytes fresh, at most %d, %d before "
                     + "the select, %d after%n", CYCLES, (System.nanoTime() - start) / 1_000_000, fresh, most,
@@ -123,22 +123,22 @@ class PollRetentionTest {
     @Test
     void theArraysShrinkBackAfterManyKeysAreUnregistered() throws IOException {
         try (Fds fds = new Fds(); PollSelector sel = open()) {
-            long fresh = sel.bookkeepingBytes();
+            long fresh = PollInspector.bookkeepingBytes(sel);
             int[][] pipes = pipes(fds, 2000);
             for (int[] p : pipes) {
                 sel.register(p[1], WRITE);
             }
             assertThat(sel.selectNow()).hasSize(pipes.length);
-            long grown = sel.bookkeepingBytes();
+            long grown = PollInspector.bookkeepingBytes(sel);
             for (int[] p : pipes) {
                 sel.unregister(p[1]);
             }
             assertThat(sel.selectNow()).isEmpty();
-            long afterOne = sel.bookkeepingBytes();
+            long afterOne = PollInspector.bookkeepingBytes(sel);
             // The lists of changes are sized for the last batch (2,000 unregisters here) until a smaller
             // one comes, so that a steady load of many changes per select does not reallocate them.
             assertStillWorks(sel, pipes[0]);
-            long after = sel.bookkeepingBytes();
+            long after = PollInspector.bookkeepingBytes(sel);
             System.out.printf("PollRetentionTest: bookkeeping %d bytes fresh, %d with %d keys, %d after "
                     + "unregistering them and one select, %d after two more selects%n", fresh, grown,
                     pipes.length, afterOne, after);

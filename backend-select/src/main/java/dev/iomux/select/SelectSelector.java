@@ -34,9 +34,10 @@ final class SelectSelector extends AbstractSelector {
             Capabilities.of(EnumSet.of(Capability.ONESHOT, Capability.PRIORITY), FdSet.BITS - 1);
 
     private final int wakeupFd;
-    private FdSet readMaster;
-    private FdSet writeMaster;
-    private FdSet exceptMaster;
+    // Package-private, not private: the backend's own tests read what the kernel is asked to watch.
+    FdSet readMaster;
+    FdSet writeMaster;
+    FdSet exceptMaster;
     private FdSet readSet;
     private FdSet writeSet;
     private FdSet exceptSet;

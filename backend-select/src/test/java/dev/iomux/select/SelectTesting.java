@@ -12,7 +12,7 @@ final class SelectTesting {
     private SelectTesting() {
     }
 
-    /** @return a new select selector, typed so that package-private members (ebadfRetries) are reachable */
+    /** @return a new select selector, typed so that package-private members (the master fd_sets) are reachable */
     static SelectSelector open() throws IOException {
         return (SelectSelector) new SelectSelectorProvider().open();
     }
