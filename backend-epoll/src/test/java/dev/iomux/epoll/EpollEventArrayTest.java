@@ -1,6 +1,5 @@
 package dev.iomux.epoll;
 
-import static dev.iomux.internal.Native.C;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,10 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import com.kenai.jffi.MemoryIO;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
 import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
+import dev.iomux.spi.PollBits;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
 import jnr.ffi.Platform;
@@ -199,7 +197,7 @@ class EpollEventArrayTest {
     void realRoundTripThroughTheKernel() throws IOException {
         EpollEventArray.Layout layout = EpollEventArray.Layout.running();
         long[] tokens = {0x0123_4567_89AB_CDEFL, 0xFEDC_BA98_7654_3210L, 0x0000_0007_0000_0009L};
-        int ep = Native.check(C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1");
+        int ep = Kernel.epollCreate();
         EpollEventArray ctl = new EpollEventArray(1, layout);
         EpollEventArray out = new EpollEventArray(8, layout);
         try (Fds fds = new Fds()) {
@@ -207,29 +205,29 @@ class EpollEventArrayTest {
             for (long token : tokens) {
                 int[] p = fds.pipe();
                 pipes.add(p);
-                ctl.set(0, Linux.EPOLLIN, token);
-                Native.check(C.epoll_ctl(ep, Linux.EPOLL_CTL_ADD, p[0], ctl.address(0)), "epoll_ctl(ADD)");
+                ctl.set(0, PollBits.POLLIN, token);
+                Kernel.epollCtl(ep, Kernel.EPOLL_CTL_ADD, p[0], ctl.address(0));
             }
-            assertThat(C.epoll_wait(ep, out.address(0), out.capacity(), 0)).as("nothing written yet").isZero();
+            assertThat(Kernel.epollWait(ep, out.address(0), out.capacity(), 0)).as("nothing written yet").isZero();
 
             Fds.write(pipes.get(0)[1], 1);
-            int n = Native.check(C.epoll_wait(ep, out.address(0), out.capacity(), 5_000), "epoll_wait");
+            int n = Kernel.epollWait(ep, out.address(0), out.capacity(), 5_000_000_000L);
             assertThat(n).isEqualTo(1);
-            assertThat(out.events(0)).isEqualTo(Linux.EPOLLIN);
+            assertThat(out.events(0)).isEqualTo(PollBits.POLLIN);
             assertThat(out.data(0)).isEqualTo(tokens[0]);
 
             Fds.write(pipes.get(1)[1], 1);
             Fds.write(pipes.get(2)[1], 1);
-            n = Native.check(C.epoll_wait(ep, out.address(0), out.capacity(), 5_000), "epoll_wait");
+            n = Kernel.epollWait(ep, out.address(0), out.capacity(), 5_000_000_000L);
             assertThat(n).isEqualTo(3);
             List<Long> got = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                assertThat(out.events(i)).as("events of entry %d", i).isEqualTo(Linux.EPOLLIN);
+                assertThat(out.events(i)).as("events of entry %d", i).isEqualTo(PollBits.POLLIN);
                 got.add(out.data(i));
             }
             assertThat(got).containsExactlyInAnyOrder(tokens[0], tokens[1], tokens[2]);
         } finally {
-            Native.closeQuietly(ep);
+            Kernel.closeQuietly(ep);
             ctl.free();
             out.free();
         }
@@ -242,19 +240,19 @@ class EpollEventArrayTest {
         EpollEventArray.Layout wrong = right == EpollEventArray.Layout.PACKED
                 ? EpollEventArray.Layout.ALIGNED : EpollEventArray.Layout.PACKED;
         long token = 0x0123_4567_89AB_CDEFL;
-        int ep = Native.check(C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1");
+        int ep = Kernel.epollCreate();
         EpollEventArray ctl = new EpollEventArray(1, right);
         EpollEventArray out = new EpollEventArray(2, wrong);
         try (Fds fds = new Fds()) {
             int[] p = fds.pipe();
-            ctl.set(0, Linux.EPOLLIN, token);
-            Native.check(C.epoll_ctl(ep, Linux.EPOLL_CTL_ADD, p[0], ctl.address(0)), "epoll_ctl(ADD)");
+            ctl.set(0, PollBits.POLLIN, token);
+            Kernel.epollCtl(ep, Kernel.EPOLL_CTL_ADD, p[0], ctl.address(0));
             Fds.write(p[1], 1);
-            assertThat(Native.check(C.epoll_wait(ep, out.address(0), 1, 5_000), "epoll_wait")).isEqualTo(1);
-            assertThat(out.events(0)).isEqualTo(Linux.EPOLLIN);
+            assertThat(Kernel.epollWait(ep, out.address(0), 1, 5_000_000_000L)).isEqualTo(1);
+            assertThat(out.events(0)).isEqualTo(PollBits.POLLIN);
             assertThat(out.data(0)).as("data read with the %s layout", wrong).isNotEqualTo(token);
         } finally {
-            Native.closeQuietly(ep);
+            Kernel.closeQuietly(ep);
             ctl.free();
             out.free();
         }

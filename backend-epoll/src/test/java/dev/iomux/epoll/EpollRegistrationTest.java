@@ -14,7 +14,6 @@ import dev.iomux.Events;
 import dev.iomux.NativeIOException;
 import dev.iomux.SelectorKey;
 import dev.iomux.epoll.EpollFdInfo.Entry;
-import dev.iomux.internal.Linux;
 import dev.iomux.spi.Kernel;
 import dev.iomux.testing.Expect;
 import dev.iomux.testing.Fds;
@@ -50,7 +49,7 @@ class EpollRegistrationTest {
                     .isInstanceOf(NativeIOException.class)
                     .satisfies(e -> {
                         NativeIOException n = (NativeIOException) e;
-                        assertThat(n.errno()).isEqualTo(Linux.EPERM);
+                        assertThat(n.errno()).isEqualTo(Kernel.EPERM);
                         assertThat(n.errnoName()).isEqualTo("EPERM");
                         assertThat(n.syscall()).isEqualTo("epoll_ctl(ADD, fd=" + fd + ")");
                     })
