@@ -70,6 +70,29 @@ class EpollRegistrationTest {
         }
     }
 
+    /**
+     * API-UNREGISTER: a registered socket closed without unregister, its number taken by a regular file.
+     * EPOLL_CTL_DEL then fails with EPERM, not EBADF or ENOENT: fs/eventpoll.c checks that the target
+     * file can be polled before it looks at the operation. Unregister must still work.
+     */
+    @Test
+    void unregisterWorksWhenTheNumberNowNamesARegularFile() throws IOException {
+        try (Fds fds = new Fds(); EpollSelector sel = EpollTesting.open()) {
+            int[] sp = fds.socketPair();
+            int fd = sp[0];
+            sel.register(fd, READ, "socket");
+            fds.close(fd);
+            int file = fds.regularFile();
+            assertThat(file).as("the lowest free number is taken again").isEqualTo(fd);
+            SelectorKey key = sel.unregister(fd);
+            assertThat(key.isValid()).isFalse();
+            assertThat(sel.key(fd)).isNull();
+            int[] p = fds.pipe();
+            sel.register(p[1], WRITE);
+            assertThat(Expect.ready(sel, p[1], WRITE)).as("the selector works on").isNotZero();
+        }
+    }
+
     // --- One epoll_ctl per interest change (API-MODIFY) ---------------------------------------------
 
     @Test
