@@ -48,7 +48,8 @@ final class ApiScenarios {
         b.rule("API-UNREGISTER", Uses.PIPE, run -> run.contract(
                 SelectorContract::unregisterReturnsTheKeyAndRefusesUnknownFds,
                 SelectorContract::unregisterWorksAfterTheFdWasClosed,
-                SelectorContract::unregisterWorksAfterTheFdWasClosedAndItsNumberReused));
+                SelectorContract::unregisterWorksAfterTheFdWasClosedAndItsNumberReused,
+                SelectorContract::unregisterWorksAfterTheFdsNumberWasReusedByARegularFile));
         b.rule("API-MODIFY", Uses.PIPE, ApiScenarios::modify);
         b.rule("API-CLOSE", Uses.PIPE, run -> run.contract(
                 SelectorContract::afterCloseEverythingFailsAsClosedAndCloseTwiceIsHarmless,

@@ -244,6 +244,20 @@ public abstract class SelectorContract {
         assertThat(sel.keys()).as("unregister works after close(fd)").isEmpty();
     }
 
+    /**
+     * The number taken by a regular file, which epoll cannot watch: epoll_ctl(EPOLL_CTL_DEL) then fails
+     * with EPERM, not EBADF or ENOENT (fs/eventpoll.c checks the target before the operation).
+     */
+    @Test
+    public void unregisterWorksAfterTheFdsNumberWasReusedByARegularFile() throws IOException {
+        int[] p = fds.pipe();
+        sel.register(p[0], READ);
+        int file = fds.regularFile();
+        Descriptors.dup2(file, p[0]); // closes the registered pipe end, its number now names a regular file
+        sel.unregister(p[0]);
+        assertThat(sel.keys()).as("unregister works after the fd's number was reused by a regular file").isEmpty();
+    }
+
     @Test
     public void unregisterWorksAfterTheFdWasClosedAndItsNumberReused() throws IOException {
         int[] p = fds.pipe();

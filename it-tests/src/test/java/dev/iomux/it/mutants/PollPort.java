@@ -65,6 +65,8 @@ final class PollPort extends AbstractSelector {
     private int[] fdAt = new int[INITIAL_SLOTS]; // the descriptor of each slot
     private int[] idAt = new int[INITIAL_SLOTS]; // the registration id of each slot
     private int nfds;
+    /** Reports of registrations in the last collect, before the base merged them: for FilterPortTest. */
+    int lastReports;
 
     PollPort(String name, Capabilities capabilities, Mutant mutant, boolean filters) throws IOException {
         this(name, capabilities, mutant, filters, Waker.pipe(name + " selector"));
@@ -207,6 +209,7 @@ final class PollPort extends AbstractSelector {
 
     @Override
     protected void implCollect(int count) throws IOException {
+        lastReports = 0;
         int found = 0;
         int end = mutant == Mutant.COLLECT_SCANS_COUNT_SLOTS ? Math.min(count, nfds) : nfds;
         for (int slot = 0; slot < end && found < count; slot++) {
@@ -226,6 +229,7 @@ final class PollPort extends AbstractSelector {
             if (r == null || r.id() != idAt[slot]) {
                 continue; // unregistered (and maybe registered again) while poll ran
             }
+            lastReports++;
             collect(r, events(revents)); // with filters, perhaps the second report of r: the base merges them
         }
     }
