@@ -16,8 +16,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import dev.iomux.Capabilities;
 import dev.iomux.Events;
-import dev.iomux.ReadyHandler;
 import dev.iomux.Ready;
+import dev.iomux.ReadyHandler;
 import dev.iomux.Selector;
 import dev.iomux.SelectorClosedException;
 import dev.iomux.SelectorKey;
@@ -272,6 +272,7 @@ public abstract class AbstractSelector implements Selector {
      * pick up a change lets the wait go on. State lock held.
      */
     protected final void wakeupReady() {
+        assert holdsStateLock();
         if (waker.drain()) {
             wokenUp = true;
         }
@@ -519,7 +520,7 @@ public abstract class AbstractSelector implements Selector {
     @Override
     public final List<Ready> select(Duration timeout) throws IOException {
         List<Ready> out = new ArrayList<>();
-        doSelect(toNanos(timeout), null, out);
+        doSelect(Checks.timeoutNanos(timeout), null, out);
         return out;
     }
 
@@ -532,7 +533,7 @@ public abstract class AbstractSelector implements Selector {
 
     @Override
     public final int select(ReadyHandler handler) throws IOException {
-        return doSelect(-1, requireHandler(handler), null);
+        return doSelect(-1, Checks.handler(handler), null);
     }
 
     @Override
@@ -540,33 +541,12 @@ public abstract class AbstractSelector implements Selector {
         if (unit == null) {
             throw new NullPointerException("unit must not be null");
         }
-        return doSelect(timeout <= 0 ? 0 : unit.toNanos(timeout), requireHandler(handler), null);
+        return doSelect(timeout <= 0 ? 0 : unit.toNanos(timeout), Checks.handler(handler), null);
     }
 
     @Override
     public final int selectNow(ReadyHandler handler) throws IOException {
-        return doSelect(0, requireHandler(handler), null);
-    }
-
-    private static ReadyHandler requireHandler(ReadyHandler handler) {
-        if (handler == null) {
-            throw new NullPointerException("handler must not be null: use select() for a list of ready keys");
-        }
-        return handler;
-    }
-
-    private static long toNanos(Duration timeout) {
-        if (timeout == null) {
-            throw new NullPointerException("timeout must not be null: use select() to wait without one");
-        }
-        if (timeout.isNegative() || timeout.isZero()) {
-            return 0;
-        }
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException tooLong) {
-            return Long.MAX_VALUE;
-        }
+        return doSelect(0, Checks.handler(handler), null);
     }
 
     /** The select loop: timeouts (TIMEOUT-*), EINTR retries with the time left (EINTR-RETRY). */

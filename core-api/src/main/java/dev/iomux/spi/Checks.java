@@ -8,12 +8,15 @@ import static dev.iomux.Events.MODES;
 import static dev.iomux.Events.ONESHOT;
 import static dev.iomux.Events.PRIORITY;
 
+import java.time.Duration;
+
 import dev.iomux.Capabilities;
 import dev.iomux.Capability;
 import dev.iomux.Events;
+import dev.iomux.ReadyHandler;
 
 /**
- * The argument checks of register and modify, with their messages: each names the value and says what
+ * The argument checks of register, modify and select, with their messages: each names the value and says what
  * to do instead. Checked before any lock is taken; none runs user code (no attachment's toString).
  */
 final class Checks {
@@ -73,6 +76,28 @@ final class Checks {
             throw new UnsupportedOperationException("the " + backend + " backend does not support "
                     + c.description() + ", asked for fd " + fd + "; it supports " + capabilities.supported()
                     + (c == Capability.EDGE || c == Capability.EXCLUSIVE ? ": use backend-epoll" : ""));
+        }
+    }
+
+    static ReadyHandler handler(ReadyHandler handler) {
+        if (handler == null) {
+            throw new NullPointerException("handler must not be null: use select() for a list of ready keys");
+        }
+        return handler;
+    }
+
+    /** A select timeout in nanoseconds: zero or less is "do not wait", beyond a long is "forever". */
+    static long timeoutNanos(Duration timeout) {
+        if (timeout == null) {
+            throw new NullPointerException("timeout must not be null: use select() to wait without one");
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            return 0;
+        }
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
         }
     }
 }
