@@ -182,7 +182,7 @@ class EventsTest {
             assertThat(PollBits.toEvents(Linux.POLLERR)).isEqualTo(Events.READ | Events.WRITE | Events.ERROR);
             // POLLNVAL: the descriptor was closed while registered (rule CLOSED-FD).
             assertThat(PollBits.toEvents(Linux.POLLNVAL)).isEqualTo(Events.READ | Events.WRITE | Events.ERROR);
-            // What a reset TCP socket reports (research Rule 5).
+            // What a reset TCP socket reports (rule READ-ERROR; tcp_poll in net/ipv4/tcp.c).
             assertThat(PollBits.toEvents(
                     Linux.POLLIN | Linux.POLLOUT | Linux.POLLERR | Linux.POLLHUP | Linux.POLLRDHUP))
                     .isEqualTo(Events.READ | Events.WRITE | Events.ERROR | Events.HANGUP | Events.READ_HANGUP);

@@ -166,7 +166,7 @@ class LinuxConstantsTest {
     /**
      * Aliases the kernel headers define: SOCK_NONBLOCK, EFD_NONBLOCK are O_NONBLOCK; SOCK_CLOEXEC,
      * EFD_CLOEXEC, EPOLL_CLOEXEC are O_CLOEXEC (socket(2), eventfd(2), epoll_create1(2) describe them as
-     * the O_ flags' counterparts); POLL* and EPOLL* share values (research Rule 22, which PollBits uses).
+     * the O_ flags' counterparts); POLL* and EPOLL* share values (include/uapi/asm-generic/poll.h, include/uapi/linux/eventpoll.h; PollBits relies on it).
      */
     @Test
     void flagAliasesAndPollEpollBitsAgree() {
@@ -182,7 +182,7 @@ class LinuxConstantsTest {
         assertThat(Linux.EPOLLERR).isEqualTo(Linux.POLLERR);
         assertThat(Linux.EPOLLHUP).isEqualTo(Linux.POLLHUP);
         assertThat(Linux.EPOLLRDHUP).isEqualTo(Linux.POLLRDHUP);
-        // epoll_ctl(2) / research Rule 22: the mode bits are the top bits of the 32-bit events field.
+        // epoll_ctl(2), include/uapi/linux/eventpoll.h: the mode bits are the top bits of the 32-bit events field.
         assertThat(Linux.EPOLLET).isEqualTo(Integer.MIN_VALUE);
         assertThat(Linux.EPOLLONESHOT).isEqualTo(1 << 30);
         assertThat(Linux.EPOLLEXCLUSIVE).isEqualTo(1 << 28);

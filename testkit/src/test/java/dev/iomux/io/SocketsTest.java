@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@link Sockets} against the real kernel, on loopback only: TCP over 127.0.0.1 and ::1, and Unix domain
- * stream sockets. Facts marked "research" were seen with C probes on Linux 6.18.
+ * stream sockets. The facts were checked with C programs on Linux 6.18.
  */
 @ExtendWith(LeakCheck.class)
 class SocketsTest {
@@ -68,7 +68,7 @@ class SocketsTest {
             assertThat(closeOnExec(client)).isTrue();
             boolean connectedAtOnce = Sockets.connect(client, bound);
             if (family == StandardProtocolFamily.UNIX) {
-                assertThat(connectedAtOnce).as("AF_UNIX connect to a listener completes at once (research Rule 7)")
+                assertThat(connectedAtOnce).as("AF_UNIX connect to a listener completes at once (unix_stream_connect, net/unix/af_unix.c)")
                         .isTrue();
             } // TCP: EINPROGRESS on loopback here, but 0 is allowed by connect(2)
 
@@ -183,7 +183,7 @@ class SocketsTest {
     /**
      * connect(2) to a loopback port nobody listens on: non-blocking TCP reports EINPROGRESS and the refusal
      * arrives as SO_ERROR = ECONNREFUSED, read once, then 0 (socket(7): reading SO_ERROR clears it). An
-     * immediate ECONNREFUSED is allowed as well (research Rule 7 never saw one).
+     * immediate ECONNREFUSED is allowed as well (none was seen on Linux 6.18).
      */
     @ParameterizedTest
     @EnumSource(value = StandardProtocolFamily.class, names = {"INET", "INET6"})
@@ -358,7 +358,7 @@ class SocketsTest {
         }
     }
 
-    /** shutdown(SHUT_RD): reads on that side return end of stream at once (research Rules 3 and 20). */
+    /** shutdown(SHUT_RD): reads on that side return end of stream at once (shutdown(2); rule WRITE-SHUT for the other direction). */
     @ParameterizedTest
     @EnumSource(StandardProtocolFamily.class)
     void recvAfterShutdownInputIsEndOfStream(StandardProtocolFamily family) throws IOException {
@@ -429,7 +429,7 @@ class SocketsTest {
 
     // ---------------------------------------------------------------- socket options
 
-    /** socket(7): SO_RCVLOWAT defaults to 1 and a 0 is stored as 1 (research Rule 1). */
+    /** socket(7): SO_RCVLOWAT defaults to 1 and a 0 is stored as 1 (rule READ-LOWAT). */
     @ParameterizedTest
     @EnumSource(StandardProtocolFamily.class)
     void receiveLowWaterMark(StandardProtocolFamily family) throws IOException {
@@ -443,7 +443,7 @@ class SocketsTest {
         }
     }
 
-    /** socket(7): SO_SNDLOWAT is fixed at 1 on Linux; setting it fails ENOPROTOOPT (research Rule 2). */
+    /** socket(7): SO_SNDLOWAT is fixed at 1 on Linux; setting it fails ENOPROTOOPT (rule WRITE-SNDLOWAT). */
     @ParameterizedTest
     @EnumSource(StandardProtocolFamily.class)
     void sendLowWaterMarkIsFixed(StandardProtocolFamily family) throws IOException {
@@ -511,7 +511,7 @@ class SocketsTest {
 
     /**
      * SO_LINGER {1, 0} then close sends a reset instead of a FIN; the peer's next recv fails ECONNRESET, once,
-     * and reads end of stream after that (research Rule 5).
+     * and reads end of stream after that (rule READ-ERROR).
      */
     @ParameterizedTest
     @EnumSource(value = StandardProtocolFamily.class, names = {"INET", "INET6"})
@@ -557,7 +557,7 @@ class SocketsTest {
     /**
      * tcp(7) urgent data: one normal byte then one MSG_OOB byte. The urgent byte is read apart with MSG_OOB
      * (waiting until it has arrived); a normal read stops at the mark, where SIOCATMARK turns true
-     * (research Rule 8).
+     * (rule PRI-OOB).
      */
     @ParameterizedTest
     @EnumSource(value = StandardProtocolFamily.class, names = {"INET", "INET6"})
