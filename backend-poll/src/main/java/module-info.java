@@ -3,8 +3,8 @@
  * {@code dev.iomux.Selectors} finds through {@link java.util.ServiceLoader}.
  */
 module dev.iomux.poll {
-    // Its public provider extends dev.iomux's AbstractSelectorProvider: a module that requires this one
-    // reads dev.iomux too.
+    // Its public provider extends dev.iomux.spi.AbstractSelectorProvider: a module that requires this one
+    // reads module dev.iomux too.
     requires transitive dev.iomux;
 
     exports dev.iomux.poll;

@@ -1,7 +1,5 @@
 package dev.iomux.select;
 
-import static dev.iomux.Events.ONESHOT;
-import static dev.iomux.Events.PRIORITY;
 import static dev.iomux.Events.READ;
 import static dev.iomux.Events.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,48 +24,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Rule SELECT-FDSETSIZE: select(2) watches descriptors 0..1023 only. Larger ones are refused at
- * register with a message naming the limit and the alternatives; fd 1023 works; and a selector whose
- * own wake-up descriptor would not fit refuses to open.
+ * What the fd_set's size means for this backend (the kit's SELECT-FDSETSIZE checks the refusal of an open
+ * descriptor above 1023 and its message): the limit is a number, checked before anything else; fd 1023,
+ * the last bit, works; and a selector whose own wake-up descriptor would not fit refuses to open.
  */
 @ExtendWith(LeakCheck.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SelectFdLimitTest {
-
-    // SELECT-FDSETSIZE: an open fd >= 1024 is refused at register, naming the fd, the limit and the
-    // backends without it; no key is left behind.
-    @Test
-    void anOpenFdFrom1024UpIsRefusedAtRegisterNamingTheLimitAndTheAlternatives() throws IOException {
-        try (Fds fds = new Fds(); SelectSelector sel = SelectTesting.open()) {
-            int[] p = fds.pipe();
-            Fds.write(p[1], 1); // readable: were it watched, it would be reported
-            int high = SelectTesting.freeFd(1024, 1600);
-            assumeTrue(high >= 0, "a free descriptor number in 1024..1600");
-            assumeTrue(Descriptors.limits()[0] > high, () -> String.format("RLIMIT_NOFILE allows fd %d", high));
-            SelectTesting.dupTo(fds, p[0], high);
-            assertThat(Descriptors.isOpen(high)).isTrue();
-
-            for (int events : new int[] {READ, WRITE, PRIORITY, READ | WRITE | PRIORITY | ONESHOT}) {
-                assertThatThrownBy(() -> sel.register(high, events, "too high"))
-                        .as("register(%d, %s)", high, dev.iomux.Events.toString(events))
-                        .isInstanceOf(IllegalArgumentException.class)
-                        .hasMessageContaining("fd " + high)
-                        .hasMessageContaining("FD_SETSIZE")
-                        .hasMessageContaining("1024")
-                        .hasMessageContaining("backend-poll")
-                        .hasMessageContaining("backend-epoll");
-                assertThat(sel.keys()).isEmpty();
-                assertThat(sel.key(high)).isNull();
-            }
-            assertThatThrownBy(() -> sel.unregister(high)).isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("not registered");
-            assertThatThrownBy(() -> sel.modify(high, READ)).isInstanceOf(IllegalStateException.class);
-            // Nothing of it reached the fd_sets: the selector still works and reports nothing.
-            Expect.nothing(sel);
-            sel.register(p[0], READ);
-            assertThat(Expect.ready(sel, p[0], READ)).isEqualTo(READ);
-        }
-    }
 
     // SELECT-FDSETSIZE: the limit is a number, not an open descriptor: 1024 itself is refused even closed,
     // with the same IllegalArgumentException (not EBADF).

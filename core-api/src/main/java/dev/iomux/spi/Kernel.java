@@ -61,9 +61,8 @@ public final class Kernel {
     }
 
     /**
-     * Tells whether a descriptor is open: fcntl(fd, F_GETFD) succeeds. For backends whose kernel interface
-     * only meets a descriptor at the next wait, where register must refuse a closed one (rule
-     * API-REGISTER) as epoll_ctl does.
+     * Tells whether a descriptor is open: fcntl(fd, F_GETFD) succeeds (select uses it to find which
+     * descriptor made select(2) fail with EBADF).
      *
      * @param fd the descriptor
      * @return true if it is open
@@ -73,7 +72,9 @@ public final class Kernel {
     }
 
     /**
-     * Checks that a descriptor is open, as {@link #isOpen} does.
+     * Checks that a descriptor is open, as {@link #isOpen} does: the base's register does this for a
+     * backend whose kernel only meets a descriptor at the next wait, so that a closed one is refused
+     * (rule API-REGISTER) as epoll_ctl refuses it.
      *
      * @param fd the descriptor
      * @throws NativeIOException EBADF if it is not open

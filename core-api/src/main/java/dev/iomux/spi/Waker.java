@@ -107,7 +107,7 @@ public final class Waker {
     /**
      * Makes the read end readable, unless a write is already pending.
      *
-     * @param fromUser true for {@link Selector#wakeup()}, whose select returns to its caller
+     * @param fromUser true for {@link dev.iomux.Selector#wakeup()}, whose select returns to its caller
      * @return false if the waker is closed or broken (see {@link #misuse()}): nothing was written
      */
     synchronized boolean signal(boolean fromUser) {
@@ -131,7 +131,7 @@ public final class Waker {
     /**
      * Empties the read end after the backend saw it readable.
      *
-     * @return true if {@link Selector#wakeup()} was among the signals drained
+     * @return true if {@link dev.iomux.Selector#wakeup()} was among the signals drained
      */
     synchronized boolean drain() {
         if (!closed && misuse == null && verify(readFd, readDev, readIno, "read")) {

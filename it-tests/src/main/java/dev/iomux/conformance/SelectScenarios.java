@@ -3,6 +3,7 @@ package dev.iomux.conformance;
 import static dev.iomux.Events.READ;
 import static dev.iomux.Events.WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
@@ -52,6 +53,10 @@ final class SelectScenarios {
                         .contains("FD_SETSIZE").contains("poll").contains("epoll");
             }
             assertThat(sel.keys()).as("no key is left behind").isEmpty();
+            assertThatThrownBy(() -> sel.unregister(fd)).as("unregister of the refused fd")
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("not registered");
+            assertThatThrownBy(() -> sel.modify(fd, READ)).as("modify of the refused fd")
+                    .isInstanceOf(IllegalStateException.class);
             run.note("fd " + high + " refused: " + t.getMessage());
             int low = run.fds().pipe()[0];
             sel.register(low, READ);

@@ -105,11 +105,6 @@ enum Mutant {
         Port(Mechanism mechanism) {
             this.mechanism = mechanism;
         }
-
-        /** @return a provider of the clean port */
-        SelectorProvider clean() {
-            return this == POLL ? new PollPortProvider() : new EpollPortProvider();
-        }
     }
 
     final Port port;
