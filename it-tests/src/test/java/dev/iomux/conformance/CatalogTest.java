@@ -3,14 +3,19 @@ package dev.iomux.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
 
+import dev.iomux.testing.SelectorContract;
 import org.junit.jupiter.api.Test;
 
-/** The kit and the spec must not drift apart: every rule ID has a scenario, every scenario a rule. */
+/**
+ * The kit and the spec must not drift apart: every rule ID has a scenario, every scenario a rule, and
+ * every case of the selector contract is run by a rule's scenario (the kit is its only runner).
+ */
 class CatalogTest {
     /** The spec, from this module's directory (Maven runs tests there). */
     private static final Path SPEC = Path.of("..", "docs", "readiness-rules.md");
@@ -56,5 +61,24 @@ class CatalogTest {
     @Test
     void everyScenarioSaysWhatItUses() {
         Scenarios.all().values().forEach(e -> assertThat(e.uses()).as(e.id()).isNotEmpty());
+    }
+
+    @Test
+    void everyContractCaseIsRunByAScenario() throws Exception {
+        StringBuilder sources = new StringBuilder();
+        try (var files = Files.list(Path.of("src", "main", "java", "dev", "iomux", "conformance"))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                sources.append(Files.readString(f));
+            }
+        }
+        String scenarios = sources.toString();
+        Set<String> notRun = new TreeSet<>();
+        for (Method m : SelectorContract.class.getDeclaredMethods()) {
+            boolean isCase = m.isAnnotationPresent(Test.class);
+            if (isCase && !scenarios.contains("SelectorContract::" + m.getName())) {
+                notRun.add(m.getName());
+            }
+        }
+        assertThat(notRun).as("contract cases that no scenario names, so that nothing runs them").isEmpty();
     }
 }
