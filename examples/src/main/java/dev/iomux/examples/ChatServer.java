@@ -31,11 +31,12 @@ import dev.iomux.io.Sockets;
  */
 final class ChatServer {
     static final String USAGE = """
-            usage: iomux chat [--backend select|poll|epoll] [--host 127.0.0.1] [--port 7000]
-                              [--queue-limit 65536] [--grace 5s] [--verbose]
+            usage: iomux chat [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 7000]
+                              [--queue-limit 65536] [--grace 5s] [-v|--verbose]
               A chat server: every line goes to every other client, as "address> line".
               --queue-limit: bytes waiting for one client before it is told it is too slow and dropped.
-              --grace: how long a dropped client has to read that notice before it is closed anyway.""";
+              --grace: how long a dropped client has to read that notice before it is closed anyway."""
+            + "\n" + Command.SERVER_EXIT;
 
     private static final System.Logger LOG = System.getLogger(ChatServer.class.getName());
     private static final int MAX_LINE = 4096;

@@ -15,6 +15,9 @@ public interface Command {
     int FAILED = 1;
     /** Exit status: bad arguments, or a request this machine cannot honour (a mode the backend lacks). */
     int USAGE = 2;
+    /** The exit statuses of a server, for its usage; 130 and 143 are the JVM's 128 + SIGINT, SIGTERM. */
+    String SERVER_EXIT = "  Exit status: 130 after SIGINT and 143 after SIGTERM (a clean stop either way), 1 if it cannot\n"
+            + "  listen or fails, 2 for bad arguments.";
 
     /**
      * Runs the subcommand.

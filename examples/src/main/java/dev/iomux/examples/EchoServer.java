@@ -23,9 +23,11 @@ import dev.iomux.io.Descriptors;
  */
 final class EchoServer {
     static final String USAGE = """
-            usage: iomux echo-server [--backend select|poll|epoll] [--host 127.0.0.1] [--port 1234] [--verbose]
+            usage: iomux echo-server [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 1234]
+                                     [-v|--verbose]
               Echoes whatever each client sends, as the echo server of Python's selectors documentation.
-              --port 0 picks a free port; the status line says which.""";
+              --port 0 picks a free port; the status line says which."""
+            + "\n" + Command.SERVER_EXIT;
 
     private EchoServer() {
     }

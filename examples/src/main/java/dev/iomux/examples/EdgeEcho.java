@@ -25,8 +25,11 @@ import dev.iomux.io.Descriptors;
  */
 final class EdgeEcho {
     static final String USAGE = """
-            usage: iomux et-echo [--backend epoll] [--host 127.0.0.1] [--port 8788] [--queue-limit 262144] [--verbose]
-              Edge-triggered echo (Events.EDGE): accept, read and write each until EAGAIN. Needs epoll.""";
+            usage: iomux et-echo [-b|--backend epoll] [--host 127.0.0.1] [-p|--port 8788] [--queue-limit 262144]
+                                 [-v|--verbose]
+              Edge-triggered echo (Events.EDGE): accept, read and write each until EAGAIN. Needs epoll."""
+            + "\n  Exit status: 130 after SIGINT and 143 after SIGTERM (a clean stop either way), 1 if it cannot\n"
+            + "  listen or fails, 2 for bad arguments or a backend without edge-triggered mode.";
 
     private EdgeEcho() {
     }

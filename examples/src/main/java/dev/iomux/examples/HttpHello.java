@@ -35,11 +35,12 @@ import dev.iomux.io.Sockets;
  */
 final class HttpHello {
     static final String USAGE = """
-            usage: iomux http-hello [--backend select|poll|epoll] [--host 127.0.0.1] [--port 8787]
-                                    [--max-head 8192] [--idle-timeout 60] [--verbose]
+            usage: iomux http-hello [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 8787]
+                                    [--max-head 8192] [--idle-timeout 60] [-v|--verbose]
               A minimal HTTP/1.1 server: keep-alive, pipelining, 400 for garbage. Try: curl 127.0.0.1:8787
               --max-head: the largest request head (request line and headers) accepted, in bytes.
-              --idle-timeout: seconds without a byte either way after which a connection is closed.""";
+              --idle-timeout: seconds without a byte either way after which a connection is closed."""
+            + "\n" + Command.SERVER_EXIT;
 
     private static final System.Logger LOG = System.getLogger(HttpHello.class.getName());
     private static final int OUT_SIZE = 64 * 1024;

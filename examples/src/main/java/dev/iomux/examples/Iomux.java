@@ -1,10 +1,14 @@
 package dev.iomux.examples;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 import dev.iomux.SelectorProvider;
 import dev.iomux.Selectors;
@@ -17,7 +21,8 @@ import dev.iomux.examples.Command.UsageException;
  *
  * <p>Each subcommand is one entry of {@link #COMMANDS}: a name, a one-line summary, its usage text and
  * a {@link Command}. This class only dispatches and turns failures into messages and exit statuses:
- * 0 done, 1 failed, 2 bad arguments (the usage is printed).
+ * 0 done, 1 failed, 2 bad arguments (the usage is printed). Every message of a subcommand is one line
+ * starting {@code iomux NAME: }; one of the dispatcher, {@code iomux: }.
  */
 public final class Iomux {
     /** One subcommand of the table. */
@@ -76,6 +81,10 @@ public final class Iomux {
             out.print(usage());
             return Command.OK;
         }
+        if (List.of("--version", "-V").contains(args[0])) {
+            out.print(version());
+            return Command.OK;
+        }
         Subcommand sub = byName().get(args[0]);
         if (sub == null) {
             err.println("iomux: unknown command '" + args[0] + "'");
@@ -93,7 +102,8 @@ public final class Iomux {
             err.println("iomux " + sub.name() + ": " + e.getMessage());
             err.println(sub.usage());
             return Command.USAGE;
-        } catch (Exception e) {
+        } catch (Exception | LinkageError e) {
+            // LinkageError too: a native library that will not load is still one line, not a stack trace.
             err.println("iomux " + sub.name() + ": " + (e.getMessage() != null ? e.getMessage() : e));
             LOG.log(System.Logger.Level.DEBUG, "the failure in full", e);
             return Command.FAILED;
@@ -110,13 +120,52 @@ public final class Iomux {
 
     /** @return the general usage: the commands and the options they all take */
     static String usage() {
-        StringBuilder b = new StringBuilder("usage: iomux <command> [options]    (iomux <command> --help for its options)\n\ncommands:\n");
+        StringBuilder b = new StringBuilder("usage: iomux <command> [options]    (iomux <command> -h|--help for its options)\n"
+                + "       iomux -V, --version                 (the version, the Java and the backend chosen here)\n\ncommands:\n");
         for (Subcommand s : COMMANDS) {
             b.append(String.format("  %-13s %s%n", s.name(), s.summary()));
         }
-        b.append("\nEvery command takes --backend select|poll|epoll (default: the best available here, ")
-                .append(bestBackend()).append(") and --verbose.\n");
+        b.append("\nEvery command takes -b|--backend select|poll|epoll (default: the best available here, ")
+                .append(bestBackend()).append("); all but rules take -v|--verbose.\n")
+                .append("Exit status: 0 done, 1 failed, 2 bad arguments; each command's --help says more.\n");
         return b.toString();
+    }
+
+    /**
+     * Returns what {@code iomux --version} prints: the release (from the {@code pom.properties} Maven
+     * writes into every jar it builds, so that the version lives in the pom only), the Java running it,
+     * the system, and the backend a command would choose here.
+     */
+    static String version() {
+        List<String> available = new ArrayList<>();
+        for (SelectorProvider p : Selectors.providers()) {
+            if (p.isAvailable()) {
+                available.add(p.name());
+            }
+        }
+        available.sort(null);
+        return "iomux " + release() + "\n"
+                + "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + "), "
+                + System.getProperty("java.home") + "\n"
+                + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch") + "\n"
+                + "backend " + bestBackend() + " (of " + String.join(", ", available) + ")\n";
+    }
+
+    private static String release() {
+        try (InputStream in = Iomux.class.getResourceAsStream("/META-INF/maven/dev.iomux/examples/pom.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                String v = p.getProperty("version");
+                if (v != null) {
+                    return v;
+                }
+            }
+        } catch (IOException unreadable) {
+            // as if absent
+        }
+        return "(version unknown: run from compiled classes, not from a jar Maven built)";
     }
 
     private static String bestBackend() {

@@ -21,13 +21,16 @@ import dev.iomux.examples.Command.UsageException;
 /**
  * The command line of one subcommand: {@code --name value} or {@code --name=value} options, flags, and
  * positional arguments. Every subcommand takes {@code --backend} and {@code --verbose}; the servers also
- * {@code --host} and {@code --port}. Anything unknown or malformed is a {@link UsageException} that says
- * what to give instead.
+ * {@code --host} and {@code --port}. The usual ones have a short form, as the usages show: {@code -b NAME},
+ * {@code -p PORT} (or {@code -p1234}) and {@code -v}. Anything unknown or malformed is a
+ * {@link UsageException} that says what to give instead.
  */
 final class Options {
     /** Options every subcommand takes. */
     private static final Set<String> COMMON_VALUED = Set.of("backend");
     private static final Set<String> COMMON_FLAGS = Set.of("verbose");
+    /** The short forms, each of a long option; a command has one only if it takes the long one. */
+    private static final Map<Character, String> SHORT = Map.of('b', "backend", 'p', "port", 'v', "verbose");
 
     private final String command;
     private final Map<String, String> values = new HashMap<>();
@@ -41,7 +44,7 @@ final class Options {
     /**
      * Parses arguments.
      *
-     * @param command the subcommand, for messages
+     * @param command the subcommand, for {@link #toString()}
      * @param args    the arguments after it
      * @param valued  the options that take a value, besides {@code --backend}
      * @param flagged the flags, besides {@code --verbose}
@@ -50,22 +53,38 @@ final class Options {
      */
     static Options parse(String command, String[] args, Set<String> valued, Set<String> flagged) {
         Options o = new Options(command);
+        Set<String> known = new TreeSet<>(COMMON_VALUED);
+        known.addAll(COMMON_FLAGS);
+        known.addAll(valued);
+        known.addAll(flagged);
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
-            if (!arg.startsWith("--") || arg.equals("--")) {
-                if (arg.equals("--")) {
-                    o.positional.addAll(List.of(args).subList(i + 1, args.length));
-                    break;
-                }
+            if (arg.equals("--")) {
+                o.positional.addAll(List.of(args).subList(i + 1, args.length));
+                break;
+            }
+            if (!arg.startsWith("-") || arg.equals("-")) {
                 o.positional.add(arg);
                 continue;
             }
-            String name = arg.substring(2);
+            String name;
             String value = null;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
+            if (arg.startsWith("--")) {
+                name = arg.substring(2);
+                int eq = name.indexOf('=');
+                if (eq >= 0) {
+                    value = name.substring(eq + 1);
+                    name = name.substring(0, eq);
+                }
+            } else {
+                // -p 1234 or -p1234, as getopt(3) takes them.
+                name = SHORT.get(arg.charAt(1));
+                if (name == null || !known.contains(name)) {
+                    throw unknown(arg, known);
+                }
+                if (arg.length() > 2) {
+                    value = arg.substring(2);
+                }
             }
             if (COMMON_FLAGS.contains(name) || flagged.contains(name)) {
                 if (value != null) {
@@ -83,17 +102,26 @@ final class Options {
                     throw new UsageException("--" + name + " is given twice");
                 }
             } else {
-                Set<String> known = new TreeSet<>(COMMON_VALUED);
-                known.addAll(COMMON_FLAGS);
-                known.addAll(valued);
-                known.addAll(flagged);
-                throw new UsageException("unknown option '" + arg + "'; " + command + " takes --"
-                        + String.join(", --", known));
+                throw unknown(arg, known);
             }
         }
         ConsoleLoggerFinder.verbose(o.flag("verbose"));
         o.backendName(); // checked now, so that a typo is a usage error before anything is opened
         return o;
+    }
+
+    private static UsageException unknown(String arg, Set<String> known) {
+        List<String> shown = new ArrayList<>();
+        for (String name : known) {
+            String form = "--" + name;
+            for (Map.Entry<Character, String> e : SHORT.entrySet()) {
+                if (e.getValue().equals(name)) {
+                    form = "-" + e.getKey() + "/" + form;
+                }
+            }
+            shown.add(form);
+        }
+        return new UsageException("unknown option '" + arg + "' (the options: " + String.join(", ", shown) + ")");
     }
 
     /** @return whether a flag was given */
@@ -119,7 +147,7 @@ final class Options {
      */
     Options noPositional() {
         if (!positional.isEmpty()) {
-            throw new UsageException(command + " takes options only (got '" + positional.get(0) + "')");
+            throw new UsageException("unexpected argument '" + positional.get(0) + "': this command takes options only");
         }
         return this;
     }

@@ -80,6 +80,19 @@ class EchoProcessTest {
     }
 
     @Test
+    void shortOptionsPickTheBackendThePortAndVerbose() throws Exception {
+        try (CliProcess server = CliProcess.start("echo-server", "-b", "poll", "-p", "0", "-v")) {
+            InetSocketAddress address = server.awaitListening();
+            assertThat(server.backend()).isEqualTo("poll");
+            try (Socket a = connect(address)) {
+                assertThat(roundTrip(a, "x\n".getBytes(StandardCharsets.US_ASCII))).hasSize(2);
+                server.awaitStderr("DEBUG EventLoop: accepted fd");
+                assertThat(server.terminate()).isEqualTo(143);
+            }
+        }
+    }
+
+    @Test
     void clientSendsStdinAndPrintsReplies() throws Exception {
         try (CliProcess server = CliProcess.start("echo-server", "--port", "0")) {
             InetSocketAddress address = server.awaitListening();

@@ -4,9 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import dev.iomux.Selectors;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -93,7 +100,7 @@ class IomuxCliTest {
 
         Run stray = iomux("echo-server", "1234");
         assertThat(stray.status()).isEqualTo(2);
-        assertThat(stray.err()).contains("takes options only (got '1234')");
+        assertThat(stray.err()).contains("unexpected argument '1234': this command takes options only");
 
         Run grace = iomux("chat", "--grace", "soon");
         assertThat(grace.status()).isEqualTo(2);
@@ -109,5 +116,126 @@ class IomuxCliTest {
         Run bad = iomux("connect-scan", "127.0.0.1");
         assertThat(bad.status()).isEqualTo(2);
         assertThat(bad.err()).contains("target '127.0.0.1' is not HOST:PORT");
+    }
+
+    @Test
+    void versionNamesTheReleaseTheJavaAndTheBackendChosenHere() {
+        for (String flag : List.of("--version", "-V")) {
+            Run r = iomux(flag);
+            assertThat(r.status()).as(flag).isZero();
+            assertThat(r.err()).as(flag).isEmpty();
+            assertThat(r.out()).as(flag).startsWith("iomux ")
+                    .contains("Java " + System.getProperty("java.version"))
+                    .contains("backend " + Selectors.defaultProvider().name() + " (of epoll, poll, select)");
+        }
+        assertThat(iomux("help").out()).contains("-V, --version");
+    }
+
+    /** Short options: the help shows them, and each means what its long form does (the same message). */
+    private static final Pattern SHORT = Pattern.compile("(?<![\\w-])-(\\w)(?:\\||, )--([\\w-]+)");
+
+    @TestFactory
+    Stream<DynamicTest> everyShortOptionTheHelpShowsWorks() {
+        return Iomux.COMMANDS.stream().map(s -> DynamicTest.dynamicTest(s.name(), () -> {
+            List<String[]> shown = new ArrayList<>();
+            Matcher m = SHORT.matcher(s.usage());
+            while (m.find()) {
+                shown.add(new String[] {m.group(1), m.group(2)});
+            }
+            List<String> letters = shown.stream().map(a -> a[0]).toList();
+            assertThat(letters).as(s.name() + "'s usage shows").contains("b");
+            if (!s.name().equals("rules")) {
+                assertThat(letters).as(s.name() + "'s usage shows").contains("v");
+            }
+            for (String[] option : shown) {
+                boolean flag = option[1].equals("verbose") || option[1].equals("help");
+                // A value no option takes, so that both forms stop at a message that names the option,
+                // or, for a flag, an unknown option after it.
+                String[] shortForm = flag ? new String[] {s.name(), "-" + option[0], "--no-such-option"}
+                        : new String[] {s.name(), "-" + option[0], "!bad"};
+                String[] longForm = flag ? new String[] {s.name(), "--" + option[1], "--no-such-option"}
+                        : new String[] {s.name(), "--" + option[1], "!bad"};
+                if (option[1].equals("help")) {
+                    continue; // --help wins over everything; the dispatcher test has it
+                }
+                Run shortRun = iomux(shortForm);
+                Run longRun = iomux(longForm);
+                assertThat(shortRun.status()).as(String.join(" ", shortForm)).isEqualTo(2);
+                assertThat(shortRun.err()).as(String.join(" ", shortForm)).isEqualTo(longRun.err());
+            }
+        }));
+    }
+
+    @Test
+    void shortOptionsRunWhatTheLongOnesRun() {
+        Run port = iomux("echo-server", "-p", "70000");
+        assertThat(port.status()).isEqualTo(2);
+        assertThat(port.err()).startsWith("iomux echo-server: --port must be a whole number from 0 to 65535 (got '70000')");
+
+        Run attached = iomux("chat", "-p70000");
+        assertThat(attached.err()).startsWith("iomux chat: --port must be a whole number from 0 to 65535 (got '70000')");
+
+        Run backend = iomux("connect-scan", "-b", "kqueue", "127.0.0.1:1");
+        assertThat(backend.err()).startsWith("iomux connect-scan: --backend must be one of epoll, poll, select (got 'kqueue')");
+
+        Run rule = iomux("rules", "-b", "poll", "-r", "NOPE");
+        assertThat(rule.status()).isEqualTo(2);
+        assertThat(rule.err()).startsWith("iomux rules: no rule 'NOPE'");
+
+        Run unknown = iomux("http-hello", "-x");
+        assertThat(unknown.status()).isEqualTo(2);
+        assertThat(unknown.err()).startsWith("iomux http-hello: unknown option '-x'");
+    }
+
+    /**
+     * Every error of every command is one line {@code iomux COMMAND: message} (the command named once),
+     * then, for bad arguments, the command's usage; the status is the one its help documents.
+     */
+    @TestFactory
+    Stream<DynamicTest> everyErrorStartsWithTheCommandOnce() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Iomux.Subcommand s : Iomux.COMMANDS) {
+            List<String[]> bad = new ArrayList<>(List.of(new String[] {"--no-such-option"}, new String[] {"-x"},
+                    new String[] {"--backend", "kqueue", "127.0.0.1:1"}, new String[] {"stray"},
+                    new String[] {"--backend"}));
+            if (s.name().equals("rules")) {
+                bad.add(new String[] {"--rule", "NOPE"});
+            }
+            if (s.name().equals("et-echo")) {
+                bad.add(new String[] {"--backend", "poll", "--port", "0"});
+            }
+            for (String[] args : bad) {
+                String[] all = Stream.concat(Stream.of(s.name()), Stream.of(args)).toArray(String[]::new);
+                tests.add(DynamicTest.dynamicTest(String.join(" ", all), () -> {
+                    Run r = iomux(all);
+                    assertThat(r.status()).as(r.err()).isEqualTo(Command.USAGE);
+                    String first = r.err().lines().findFirst().orElse("");
+                    assertThat(first).startsWith("iomux " + s.name() + ": ");
+                    assertThat(first.substring(("iomux " + s.name() + ": ").length()))
+                            .as("the command named once").doesNotStartWith(s.name())
+                            .doesNotContain("Exception");
+                    assertThat(r.out()).isEmpty();
+                    assertThat(s.usage()).as("its help documents the status")
+                            .contains("Exit status:").contains("2 for bad arguments");
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
+    @Test
+    void aFailureIsOneLineWithTheCommandAndStatus1() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket()) {
+            free.bind(new InetSocketAddress("127.0.0.1", 0));
+            port = free.getLocalPort();
+        }
+        Run refused = iomux("client", "-p", Integer.toString(port));
+        assertThat(refused.status()).isEqualTo(Command.FAILED);
+        assertThat(refused.err().lines().toList()).hasSize(1).first().asString()
+                .startsWith("iomux client: connect(127.0.0.1:" + port + "): ECONNREFUSED");
+        for (Iomux.Subcommand s : Iomux.COMMANDS) {
+            assertThat(s.usage()).as(s.name()).contains("Exit status:");
+        }
     }
 }

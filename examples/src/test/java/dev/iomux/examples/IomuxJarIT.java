@@ -2,11 +2,13 @@ package dev.iomux.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.Reader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,21 @@ class IomuxJarIT {
             assertThat(typo.awaitExit()).isEqualTo(Command.USAGE);
             assertThat(typo.stderr()).as("all three backends' services merged")
                     .contains("--backend must be one of epoll, poll, select");
+        }
+    }
+
+    @Test
+    void theJarSaysItsVersion() throws Exception {
+        // The version Maven stamped into the jar (the same pom.properties it wrote beside it), not a copy.
+        Properties built = new Properties();
+        try (Reader r = Files.newBufferedReader(Path.of("target", "maven-archiver", "pom.properties"))) {
+            built.load(r);
+        }
+        try (CliProcess version = CliProcess.startJar(JAR, "--version")) {
+            assertThat(version.awaitExit()).isZero();
+            assertThat(version.stdout()).startsWith("iomux " + built.getProperty("version") + "\n")
+                    .contains("Java " + System.getProperty("java.version"))
+                    .containsPattern("backend (epoll|poll|select) \\(of epoll, poll, select\\)");
         }
     }
 

@@ -20,12 +20,12 @@ import dev.iomux.Selectors;
  */
 public final class RuleMatrix {
     /** The usage text. */
-    public static final String USAGE = "usage: iomux rules [--backend NAME]... [--rule RULE-ID]... [--markdown]\n"
+    public static final String USAGE = "usage: iomux rules [-b|--backend NAME]... [-r|--rule RULE-ID]... [--markdown]\n"
             + "  Runs every readiness rule of readiness-rules.md on each backend and prints rule x backend.\n"
-            + "  --backend NAME  only this backend: select, poll, epoll or a port's (repeatable; default: every\n"
-            + "                  available one on the class path)\n"
-            + "  --rule ID       only this rule (repeatable; default: all)\n"
-            + "  --markdown      print a Markdown table (as in the README) instead of text\n"
+            + "  -b, --backend NAME  only this backend: select, poll, epoll or a port's (repeatable; default:\n"
+            + "                      every available one on the class path)\n"
+            + "  -r, --rule ID       only this rule (repeatable; default: all)\n"
+            + "  --markdown          print a Markdown table (as in the README) instead of text\n"
             + "  A port's family (select, poll or epoll, whose column of the catalog applies) is worked out from\n"
             + "  what it declares; -D" + Mechanism.PROPERTY_PREFIX + "NAME=poll says it. -D"
             + Conformance.TIMEOUT_PROPERTY + "=N\n"
@@ -76,7 +76,7 @@ public final class RuleMatrix {
             return matrix(providers == null ? Selectors.providers() : providers, args, out, err);
         } catch (RuntimeException | LinkageError e) {
             // One line, as for any other error of the command line: the cause in full is a Java matter.
-            err.println(PREFIX + "error: " + e);
+            err.println(PREFIX + (e.getMessage() != null ? e.getMessage() : e.toString()));
             return 2;
         }
     }
@@ -90,18 +90,19 @@ public final class RuleMatrix {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--markdown" -> markdown = true;
-                case "--backend", "--rule" -> {
+                case "--backend", "-b", "--rule", "-r" -> {
+                    String option = args[i].startsWith("--") ? args[i] : args[i].equals("-b") ? "--backend" : "--rule";
                     if (i + 1 == args.length) {
-                        err.println(PREFIX + args[i] + " needs a value\n" + USAGE);
+                        err.println(PREFIX + option + " needs a value\n" + USAGE);
                         return 2;
                     }
                     String value = args[++i];
-                    if (args[i - 1].equals("--backend") && !available.contains(value)) {
+                    if (option.equals("--backend") && !available.contains(value)) {
                         err.println(PREFIX + "--backend must be one of " + String.join(", ", available) + " (got '"
                                 + value + "')\n" + USAGE);
                         return 2;
                     }
-                    (args[i - 1].equals("--rule") ? rules : backends).add(value);
+                    (option.equals("--rule") ? rules : backends).add(value);
                 }
                 case "-h", "--help" -> {
                     out.println(USAGE);
