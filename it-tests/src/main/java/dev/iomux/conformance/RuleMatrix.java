@@ -12,7 +12,7 @@ import dev.iomux.Selectors;
 /**
  * The rule matrix: every rule of the catalog run on every available backend (ours and any port that
  * {@link java.util.ServiceLoader} finds), printed as rule x backend with pass or fail and the events
- * observed, as text or as Markdown (the README's copy). Errors are one line starting {@code iomux rules:}.
+ * observed, as text or as Markdown (docs/rule-matrix.md is a copy). Errors are one line starting {@code iomux rules:}.
  *
  * <pre>
  * java -cp ... dev.iomux.conformance.RuleMatrix [--backend NAME]... [--rule ID]... [--markdown]
@@ -25,7 +25,7 @@ public final class RuleMatrix {
             + "  -b, --backend NAME  only this backend: select, poll, epoll or a port's (repeatable; default:\n"
             + "                      every available one on the class path)\n"
             + "  -r, --rule ID       only this rule (repeatable; default: all)\n"
-            + "  --markdown          print a Markdown table (as in the README) instead of text\n"
+            + "  --markdown          print a Markdown table (as in docs/rule-matrix.md) instead of text\n"
             + "  A port's family (select, poll or epoll, whose column of the catalog applies) is worked out from\n"
             + "  what it declares; -D" + Mechanism.PROPERTY_PREFIX + "NAME=poll says it. -D"
             + Conformance.TIMEOUT_PROPERTY + "=N\n"
