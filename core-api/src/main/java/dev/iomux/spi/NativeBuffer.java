@@ -82,63 +82,141 @@ public final class NativeBuffer {
         return size;
     }
 
-    /** @return the int at {@code offset}, in native byte order */
+    /**
+     * Reads an int in native byte order.
+     *
+     * @param offset its offset in the block, in bytes
+     * @return the int at {@code offset}
+     * @throws IndexOutOfBoundsException if the int is not wholly inside the block (or the block is freed)
+     */
     public int getInt(int offset) {
         return view.getInt(offset);
     }
 
-    /** Stores an int at {@code offset}, in native byte order. */
+    /**
+     * Stores an int in native byte order.
+     *
+     * @param offset its offset in the block, in bytes
+     * @param value the int to store
+     * @throws IndexOutOfBoundsException if the int is not wholly inside the block (or the block is freed)
+     */
     public void putInt(int offset, int value) {
         view.putInt(offset, value);
     }
 
-    /** @return the short at {@code offset}, in native byte order */
+    /**
+     * Reads a short in native byte order.
+     *
+     * @param offset its offset in the block, in bytes
+     * @return the short at {@code offset}
+     * @throws IndexOutOfBoundsException if the short is not wholly inside the block (or the block is freed)
+     */
     public short getShort(int offset) {
         return view.getShort(offset);
     }
 
-    /** Stores a short at {@code offset}, in native byte order. */
+    /**
+     * Stores a short in native byte order.
+     *
+     * @param offset its offset in the block, in bytes
+     * @param value the short to store
+     * @throws IndexOutOfBoundsException if the short is not wholly inside the block (or the block is freed)
+     */
     public void putShort(int offset, short value) {
         view.putShort(offset, value);
     }
 
-    /** @return the long at {@code offset}, in native byte order */
+    /**
+     * Reads a long in native byte order.
+     *
+     * @param offset its offset in the block, in bytes
+     * @return the long at {@code offset}
+     * @throws IndexOutOfBoundsException if the long is not wholly inside the block (or the block is freed)
+     */
     public long getLong(int offset) {
         return view.getLong(offset);
     }
 
-    /** Stores a long at {@code offset}, in native byte order. */
+    /**
+     * Stores a long in native byte order.
+     *
+     * @param offset its offset in the block, in bytes
+     * @param value the long to store
+     * @throws IndexOutOfBoundsException if the long is not wholly inside the block (or the block is freed)
+     */
     public void putLong(int offset, long value) {
         view.putLong(offset, value);
     }
 
-    /** @return the byte at {@code offset} */
+    /**
+     * Reads a byte.
+     *
+     * @param offset its offset in the block
+     * @return the byte at {@code offset}
+     * @throws IndexOutOfBoundsException if {@code offset} is outside the block (or the block is freed)
+     */
     public byte getByte(int offset) {
         return view.get(offset);
     }
 
-    /** Stores a byte at {@code offset}. */
+    /**
+     * Stores a byte.
+     *
+     * @param offset its offset in the block
+     * @param value the byte to store
+     * @throws IndexOutOfBoundsException if {@code offset} is outside the block (or the block is freed)
+     */
     public void putByte(int offset, byte value) {
         view.put(offset, value);
     }
 
-    /** Copies {@code length} bytes from {@code src[srcOffset..]} to this block at {@code offset}. */
+    /**
+     * Copies {@code length} bytes from {@code src[srcOffset..]} to this block at {@code offset}.
+     *
+     * @param offset where the bytes go in this block
+     * @param src the array to copy from
+     * @param srcOffset where the bytes start in {@code src}
+     * @param length how many bytes to copy
+     * @throws IndexOutOfBoundsException if either range is out of bounds (or the block is freed)
+     */
     public void put(int offset, byte[] src, int srcOffset, int length) {
         view.put(offset, src, srcOffset, length);
     }
 
-    /** Copies {@code length} bytes of this block at {@code offset} into {@code dst[dstOffset..]}. */
+    /**
+     * Copies {@code length} bytes of this block at {@code offset} into {@code dst[dstOffset..]}.
+     *
+     * @param offset where the bytes start in this block
+     * @param dst the array to copy into
+     * @param dstOffset where the bytes go in {@code dst}
+     * @param length how many bytes to copy
+     * @throws IndexOutOfBoundsException if either range is out of bounds (or the block is freed)
+     */
     public void get(int offset, byte[] dst, int dstOffset, int length) {
         view.get(offset, dst, dstOffset, length);
     }
 
-    /** Zeroes {@code length} bytes at {@code offset}. */
+    /**
+     * Zeroes {@code length} bytes at {@code offset}.
+     *
+     * @param offset where the bytes start in this block
+     * @param length how many bytes to zero
+     * @throws IndexOutOfBoundsException if the range is not wholly inside the block (or the block is freed)
+     */
     public void clear(int offset, int length) {
         Objects.checkFromIndexSize(offset, length, view.capacity());
         IO.setMemory(address + offset, length, (byte) 0);
     }
 
-    /** Copies {@code length} bytes at {@code srcOffset} of {@code src} to {@code offset} of this block. */
+    /**
+     * Copies {@code length} bytes at {@code srcOffset} of {@code src} to {@code offset} of this block.
+     *
+     * @param src the block to copy from
+     * @param srcOffset where the bytes start in {@code src}
+     * @param offset where the bytes go in this block
+     * @param length how many bytes to copy
+     * @throws IndexOutOfBoundsException if either range is not wholly inside its block (or a block is freed)
+     */
     public void copyFrom(NativeBuffer src, int srcOffset, int offset, int length) {
         Objects.checkFromIndexSize(srcOffset, length, src.view.capacity());
         Objects.checkFromIndexSize(offset, length, view.capacity());

@@ -130,6 +130,7 @@ public final class Differential {
      * @param providers the backends to compare (an epoll-like one that refuses the fd sits the script out)
      * @return what each backend reported, by backend name (e.g. {@code poll=R W E H RH})
      * @throws AssertionError if they differ where the rules say they agree
+     * @throws Exception       if a system call or a backend fails
      */
     public static Map<String, String> compare(String name, List<SelectorProvider> providers) throws Exception {
         Script script = scripts().get(name);

@@ -98,6 +98,7 @@ public final class RandomSequences {
      * @param providers the backends to watch with, at least one
      * @throws AssertionError naming the seed and the last steps if a backend disagrees with the model or,
      *                        where both declare ERROR_HANGUP, with another backend
+     * @throws IOException    if a system call fails
      */
     public static void check(long seed, int steps, List<SelectorProvider> providers) throws IOException {
         SplittableRandom random = new SplittableRandom(seed);

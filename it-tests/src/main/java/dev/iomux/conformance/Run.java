@@ -37,7 +37,12 @@ public final class Run implements AutoCloseable {
         this.mechanism = mechanism;
     }
 
-    /** @return a new selector of the backend under test, closed when the run ends */
+    /**
+     * Opens a selector of the backend under test.
+     *
+     * @return a new selector, closed when the run ends
+     * @throws IOException if it cannot be opened
+     */
     public Selector open() throws IOException {
         Selector s = provider.open();
         selectors.add(s);
@@ -79,8 +84,12 @@ public final class Run implements AutoCloseable {
     /**
      * Waits until {@code fd} is reported with at least {@code events} and records what was reported.
      *
-     * @param what a short label for the matrix, e.g. "tcp4 after FIN"
+     * @param s      the selector
+     * @param fd     the descriptor
+     * @param events the events to wait for, all of them
+     * @param what   a short label for the matrix, e.g. "tcp4 after FIN"
      * @return the events reported
+     * @throws IOException if a select fails
      */
     public int ready(Selector s, int fd, int events, String what) throws IOException {
         int seen = Expect.ready(s, fd, events);
@@ -88,7 +97,14 @@ public final class Run implements AutoCloseable {
         return seen;
     }
 
-    /** Checks that {@code fd} is not reported for a short while, twice, and records "-". */
+    /**
+     * Checks that {@code fd} is not reported for a short while, twice, and records "-".
+     *
+     * @param s    the selector
+     * @param fd   the descriptor
+     * @param what a short label for the matrix
+     * @throws IOException if a select fails
+     */
     public void notReady(Selector s, int fd, String what) throws IOException {
         Expect.notReady(s, fd);
         note(what + ": -");
@@ -97,6 +113,11 @@ public final class Run implements AutoCloseable {
     /**
      * Checks that the flags a backend can tell apart are among {@code seen}: {@code flags} must be there
      * if the backend declares {@code cap}; a backend that does not (select) reports them as directions.
+     *
+     * @param seen  the events reported
+     * @param flags the flags to look for
+     * @param cap   the capability that promises them
+     * @param what  a short label for the message
      */
     public void flagsIfDeclared(int seen, int flags, Capability cap, String what) {
         if (supports(cap)) {
@@ -105,28 +126,45 @@ public final class Run implements AutoCloseable {
         }
     }
 
-    /** Checks that none of {@code flags} is among {@code seen}. */
+    /**
+     * Checks that none of {@code flags} is among {@code seen}.
+     *
+     * @param seen  the events reported
+     * @param flags the flags that must be absent
+     * @param what  a short label for the message
+     */
     public void without(int seen, int flags, String what) {
         assertThat(seen & flags).as("%s: %s must not report %s (saw %s)", backend(), what,
                 Events.toString(flags), Events.toString(seen)).isZero();
     }
 
-    /** Records an event mask under a label, in the catalog's notation. */
+    /**
+     * Records an event mask under a label, in the catalog's notation.
+     *
+     * @param what   the label
+     * @param events the event mask
+     */
     public void see(String what, int events) {
         note(what + ": " + notation(events));
     }
 
-    /** Records a free-form observation for the matrix. */
+    /**
+     * Records a free-form observation for the matrix.
+     *
+     * @param observation what was seen
+     */
     public synchronized void note(String observation) {
         observed.add(observation);
     }
 
     /**
-     * Runs cases of the selector contract (core-api's {@link SelectorContract}) on this backend, each on a
-     * fresh selector, as the API rules' scenarios (the kit is the contract's only runner). A case that fails is named, with what it expected and what it observed.
+     * Runs cases of the selector contract (testkit's {@link SelectorContract}) on this backend, each on a
+     * fresh selector, as the API rules' scenarios (the kit is the contract's only runner). A case that
+     * fails is named, with what it expected and what it observed.
      *
      * @param cases the contract's cases, e.g. {@code SelectorContract::registerReturnsTheKey}
      * @throws AssertionError naming the first case that failed; the case's own failure is its cause
+     * @throws Exception      if a selector cannot be opened or closed
      */
     @SafeVarargs
     public final void contract(ContractCase... cases) throws Exception {

@@ -27,12 +27,23 @@ public final class Async {
     private Async() {
     }
 
-    /** Runs {@code task} on a thread of its own. */
+    /**
+     * Runs {@code task} on a thread of its own.
+     *
+     * @param task what to run
+     * @return its completion
+     */
     public static CompletableFuture<Void> run(Runnable task) {
         return CompletableFuture.runAsync(task, THREADS);
     }
 
-    /** Computes {@code task} on a thread of its own. */
+    /**
+     * Computes {@code task} on a thread of its own.
+     *
+     * @param <T> the result's type
+     * @param task what to compute
+     * @return its result, to come
+     */
     public static <T> CompletableFuture<T> supply(Supplier<T> task) {
         return CompletableFuture.supplyAsync(task, THREADS);
     }
@@ -40,6 +51,10 @@ public final class Async {
     /**
      * Starts {@code sel.select()} (no timeout) on a thread of its own and returns once it has had 100 ms to
      * block in the kernel.
+     *
+     * @param sel the selector
+     * @return what the select returns, to come
+     * @throws InterruptedException if this thread is interrupted while it waits
      */
     public static CompletableFuture<List<Ready>> selectBlocked(Selector sel) throws InterruptedException {
         CountDownLatch selecting = new CountDownLatch(1);

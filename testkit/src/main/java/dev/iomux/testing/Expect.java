@@ -26,6 +26,12 @@ public final class Expect {
     /**
      * Selects until {@code fd} is reported with at least {@code events}, and returns what was reported.
      * Fails after {@link #PATIENCE}.
+     *
+     * @param s the selector
+     * @param fd the descriptor
+     * @param events the events to wait for, all of them
+     * @return the events reported for {@code fd} the time they included {@code events}
+     * @throws IOException if a select fails
      */
     public static int ready(Selector s, int fd, int events) throws IOException {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
@@ -44,7 +50,13 @@ public final class Expect {
                 + PATIENCE + " on " + s.backend() + " (last seen: " + Events.toString(seen) + ")");
     }
 
-    /** Checks that {@code fd} is not reported during {@link #SHORT}, twice (level-triggered rules). */
+    /**
+     * Checks that {@code fd} is not reported during {@link #SHORT}, twice (level-triggered rules).
+     *
+     * @param s the selector
+     * @param fd the descriptor
+     * @throws IOException if a select fails
+     */
     public static void notReady(Selector s, int fd) throws IOException {
         for (int round = 0; round < 2; round++) {
             List<Ready> got = s.select(SHORT);
@@ -53,7 +65,12 @@ public final class Expect {
         }
     }
 
-    /** Checks that nothing at all is reported during {@link #SHORT}. */
+    /**
+     * Checks that nothing at all is reported during {@link #SHORT}.
+     *
+     * @param s the selector
+     * @throws IOException if the select fails
+     */
     public static void nothing(Selector s) throws IOException {
         assertThat(s.select(SHORT)).as("%s: nothing may be ready", s.backend()).isEmpty();
     }
@@ -62,6 +79,11 @@ public final class Expect {
      * Checks that a select over {@code millis} reports nothing, waits at least that long, and burns less
      * than {@code cpuBudgetMillis} of this thread's CPU time doing it: a loop spinning on events it drops
      * burns it all (REPORT-NO-SPIN).
+     *
+     * @param s the selector
+     * @param millis the select's timeout
+     * @param cpuBudgetMillis the CPU time it may use, exclusive
+     * @throws IOException if the select fails
      */
     public static void idles(Selector s, long millis, long cpuBudgetMillis) throws IOException {
         long cpu = cpuNanos();
@@ -82,7 +104,12 @@ public final class Expect {
         return threads.getCurrentThreadCpuTime();
     }
 
-    /** @return milliseconds since {@code startNanos} */
+    /**
+     * Measures time since a {@link System#nanoTime()}.
+     *
+     * @param startNanos a value of {@link System#nanoTime()}
+     * @return milliseconds since {@code startNanos}
+     */
     public static long millisSince(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;
     }

@@ -25,12 +25,22 @@ public final class Fds implements AutoCloseable {
     private final List<Integer> open = new ArrayList<>();
     private Path tempDir;
 
-    /** @return {@code {readEnd, writeEnd}} of a new pipe */
+    /**
+     * Opens a pipe.
+     *
+     * @return {@code {readEnd, writeEnd}} of a new pipe
+     * @throws IOException if pipe2(2) fails
+     */
     public int[] pipe() throws IOException {
         return track(Descriptors.pipe());
     }
 
-    /** @return a connected AF_UNIX stream socket pair */
+    /**
+     * Opens a socket pair.
+     *
+     * @return a connected AF_UNIX stream socket pair
+     * @throws IOException if socketpair(2) fails
+     */
     public int[] socketPair() throws IOException {
         return track(Sockets.pair());
     }
@@ -39,6 +49,8 @@ public final class Fds implements AutoCloseable {
      * Returns a connected TCP pair on loopback: {@code {client, server}}.
      *
      * @param family INET (127.0.0.1), INET6 (::1) or UNIX (a socket file in a temporary directory)
+     * @return {@code {client, server}}
+     * @throws IOException if a system call fails, or no connection arrives within 5 s
      */
     public int[] connectedPair(ProtocolFamily family) throws IOException {
         int listener = listener(family, 8);
@@ -52,12 +64,25 @@ public final class Fds implements AutoCloseable {
         }
     }
 
-    /** @return a listening socket on loopback (port 0) or a fresh Unix socket path */
+    /**
+     * Opens a listening socket.
+     *
+     * @param family INET, INET6 or UNIX, as for {@link #loopback}
+     * @param backlog listen(2)'s backlog
+     * @return a listening socket on loopback (port 0) or a fresh Unix socket path
+     * @throws IOException if a system call fails
+     */
     public int listener(ProtocolFamily family, int backlog) throws IOException {
         return track(Sockets.listen(loopback(family), backlog));
     }
 
-    /** @return a loopback address with port 0 for TCP, or a fresh socket path for UNIX */
+    /**
+     * Makes an address to listen on.
+     *
+     * @param family INET (127.0.0.1), INET6 (::1) or UNIX
+     * @return a loopback address with port 0 for TCP, or a fresh socket path for UNIX
+     * @throws IOException if the temporary directory cannot be made
+     */
     public SocketAddress loopback(ProtocolFamily family) throws IOException {
         if (family == StandardProtocolFamily.UNIX) {
             return UnixDomainSocketAddress.of(tempDir().resolve("s" + open.size() + "-" + System.nanoTime()));
@@ -66,7 +91,14 @@ public final class Fds implements AutoCloseable {
         return new InetSocketAddress(InetAddress.getByName(host), 0);
     }
 
-    /** Accepts one connection, waiting for it up to {@code millis}. */
+    /**
+     * Accepts one connection, waiting for it up to {@code millis}.
+     *
+     * @param listener a non-blocking listening socket
+     * @param millis how long to wait
+     * @return the accepted socket, tracked
+     * @throws IOException if accept(2) fails, or no connection arrives in time
+     */
     public int acceptWithin(int listener, long millis) throws IOException {
         long deadline = System.nanoTime() + millis * 1_000_000;
         for (;;) {
@@ -81,23 +113,43 @@ public final class Fds implements AutoCloseable {
         }
     }
 
-    /** @return a regular file with a few bytes in it, opened read-write */
+    /**
+     * Opens a regular file.
+     *
+     * @return a regular file with a few bytes in it, opened read-write
+     * @throws IOException if the file cannot be made or opened
+     */
     public int regularFile() throws IOException {
         Path f = Files.write(tempDir().resolve("file-" + open.size()), new byte[] {1, 2, 3});
         return track(Descriptors.openReadWrite(f));
     }
 
-    /** @return the temporary directory, opened read-only */
+    /**
+     * Opens a directory.
+     *
+     * @return the temporary directory, opened read-only
+     * @throws IOException if it cannot be made or opened
+     */
     public int directory() throws IOException {
         return track(Descriptors.openReadOnly(tempDir()));
     }
 
-    /** @return /dev/null, opened read-only */
+    /**
+     * Opens /dev/null.
+     *
+     * @return /dev/null, opened read-only
+     * @throws IOException if open(2) fails
+     */
     public int devNull() throws IOException {
         return track(Descriptors.openReadOnly(Path.of("/dev/null")));
     }
 
-    /** Starts tracking a descriptor made elsewhere. */
+    /**
+     * Starts tracking a descriptor made elsewhere, to close it at the end.
+     *
+     * @param fd the descriptor
+     * @return {@code fd}
+     */
     public int track(int fd) {
         open.add(fd);
         return fd;
@@ -110,13 +162,24 @@ public final class Fds implements AutoCloseable {
         return fds;
     }
 
-    /** Closes one descriptor now (a no-op at the end if it is already closed). */
+    /**
+     * Closes one descriptor now and stops tracking it.
+     *
+     * @param fd the descriptor
+     * @throws IOException if close(2) fails
+     */
     public void close(int fd) throws IOException {
         open.remove(Integer.valueOf(fd));
         Descriptors.close(fd);
     }
 
-    /** Writes all of {@code bytes}, failing if the descriptor would block. */
+    /**
+     * Writes all of {@code bytes}, failing if the descriptor would block.
+     *
+     * @param fd a non-blocking descriptor
+     * @param bytes what to write
+     * @throws IOException if write(2) fails or the descriptor would block
+     */
     public static void write(int fd, byte[] bytes) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         while (b.hasRemaining()) {
@@ -126,17 +189,36 @@ public final class Fds implements AutoCloseable {
         }
     }
 
-    /** Writes {@code n} bytes of 'x'. */
+    /**
+     * Writes {@code n} bytes of 'x', failing if the descriptor would block.
+     *
+     * @param fd a non-blocking descriptor
+     * @param n how many bytes
+     * @throws IOException if write(2) fails or the descriptor would block
+     */
     public static void write(int fd, int n) throws IOException {
         write(fd, "x".repeat(n).getBytes());
     }
 
-    /** Reads what is there, up to {@code max} bytes: the count, 0 at end of stream, or WOULD_BLOCK. */
+    /**
+     * Reads what is there, up to {@code max} bytes.
+     *
+     * @param fd a non-blocking descriptor
+     * @param max the most to read
+     * @return the count, 0 at end of stream, or {@link Descriptors#WOULD_BLOCK}
+     * @throws IOException if read(2) fails
+     */
     public static int read(int fd, int max) throws IOException {
         return Descriptors.read(fd, ByteBuffer.allocate(max));
     }
 
-    /** Writes until the descriptor would block; returns the bytes written. */
+    /**
+     * Writes until the descriptor would block.
+     *
+     * @param fd a non-blocking descriptor
+     * @return the bytes written
+     * @throws IOException if write(2) fails
+     */
     public static long fill(int fd) throws IOException {
         ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
         long total = 0;
@@ -150,7 +232,13 @@ public final class Fds implements AutoCloseable {
         }
     }
 
-    /** Reads until the descriptor would block or ends; returns the bytes read. */
+    /**
+     * Reads until the descriptor would block or ends.
+     *
+     * @param fd a non-blocking descriptor
+     * @return the bytes read
+     * @throws IOException if read(2) fails
+     */
     public static long drain(int fd) throws IOException {
         ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
         long total = 0;

@@ -84,6 +84,10 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
     /**
      * Returns the descriptors open in {@code after} and not in {@code before} (or pointing elsewhere now),
      * ignoring the JVM's jar files and the listing of /proc/self/fd itself.
+     *
+     * @param before a listing of {@link #openDescriptors()}
+     * @param after a later listing
+     * @return the leaked descriptors and what they point to
      */
     public static Map<Integer, String> leaked(Map<Integer, String> before, Map<Integer, String> after) {
         Map<Integer, String> leaked = new TreeMap<>();
@@ -100,7 +104,12 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
         return target.startsWith("/proc/") && target.endsWith("/fd");
     }
 
-    /** Every open descriptor of this process and what it points to, e.g. {@code 7 -> pipe:[1234]}. */
+    /**
+     * Lists the open descriptors of this process.
+     *
+     * @return every open descriptor and what it points to, e.g. {@code 7 -> pipe:[1234]}
+     * @throws IOException if /proc/self/fd cannot be read
+     */
     public static Map<Integer, String> openDescriptors() throws IOException {
         Map<Integer, String> fds = new TreeMap<>();
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {

@@ -53,18 +53,35 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LeakCheck.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 public abstract class SelectorContract {
+    /** The selector under test, opened before each case by {@link #open()} and closed after it. */
     protected Selector sel;
+    /** The case's descriptors, closed after it. */
     protected Fds fds;
 
-    /** @return a new selector of the backend under test */
+    /**
+     * Opens a selector of the backend under test.
+     *
+     * @return a new selector
+     * @throws IOException if it cannot be opened
+     */
     protected abstract Selector open() throws IOException;
 
+    /**
+     * Opens the case's selector and descriptors.
+     *
+     * @throws IOException if the selector cannot be opened
+     */
     @BeforeEach
     public void setUp() throws IOException {
         fds = new Fds();
         sel = open();
     }
 
+    /**
+     * Closes the case's selector and descriptors.
+     *
+     * @throws IOException if closing fails
+     */
     @AfterEach
     public void tearDown() throws IOException {
         sel.close();
@@ -77,6 +94,11 @@ public abstract class SelectorContract {
 
     // --- API-REGISTER ------------------------------------------------------------------------------
 
+    /**
+     * {@code register} returns the key it made, with the fd, interest and attachment.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void registerReturnsTheKey() throws IOException {
         int[] p = fds.pipe();
@@ -92,6 +114,11 @@ public abstract class SelectorContract {
         assertThat(sel.register(p[1], WRITE).attachment()).as("register(fd, events) attaches nothing").isNull();
     }
 
+    /**
+     * {@code register} refuses a bad event mask with a message that names the fd.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void registerRefusesBadMasksNamingTheFd() throws IOException {
         int[] p = fds.pipe();
@@ -109,6 +136,11 @@ public abstract class SelectorContract {
         assertThat(sel.keys()).as("refused registrations leave no key").isEmpty();
     }
 
+    /**
+     * {@code register} refuses an fd that is already registered, and the first registration stays.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void registerRefusesADuplicate() throws IOException {
         int[] p = fds.pipe();
@@ -119,7 +151,12 @@ public abstract class SelectorContract {
         assertThat(sel.key(p[0])).as("the first registration stays").isSameAs(first);
     }
 
-    /** The duplicate's message ran the existing attachment's toString(): its exception, or its 4 MiB. */
+    /**
+     * A refused duplicate's message runs no user code: it used to call the existing attachment's
+     * {@code toString()}, and so threw its exception or carried its 4 MiB.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void aDuplicateRegisterRunsNoUserCodeInItsMessage() throws IOException {
         int[] p = fds.pipe();
@@ -139,6 +176,11 @@ public abstract class SelectorContract {
         assertThat(sel.key(p[0]).attachment()).as("the first registration's attachment stays").isSameAs(hostile);
     }
 
+    /**
+     * {@code register} refuses a closed fd, on every backend, and leaves no key behind.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void registerRefusesAClosedFdOnEveryBackendAndLeavesNoKey() throws IOException {
         int[] p = fds.pipe();
@@ -152,6 +194,11 @@ public abstract class SelectorContract {
         assertThat(sel.key(p[0])).as("key(fd) of the refused fd").isNull();
     }
 
+    /**
+     * A mode the backend does not declare is refused, naming the missing capability.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void undeclaredModesAreRefusedNamingTheCapability() throws IOException {
         int[] p = fds.pipe();
@@ -172,6 +219,11 @@ public abstract class SelectorContract {
         }
     }
 
+    /**
+     * {@code EXCLUSIVE} refuses to be combined with {@code ONESHOT} or {@code PRIORITY}.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void exclusiveRefusesOneShotAndPriority() throws IOException {
         int[] p = fds.pipe();
@@ -190,6 +242,11 @@ public abstract class SelectorContract {
         assertThat(sel.key(p[0]).events()).as("a refused modify leaves the key as it was").isEqualTo(READ | EXCLUSIVE);
     }
 
+    /**
+     * An fd above the backend's limit is refused, and one below it is watched.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void fdAboveTheBackendLimitIsRefusedAndBelowItWatched() throws IOException {
         int max = sel.capabilities().maxFd();
@@ -216,6 +273,11 @@ public abstract class SelectorContract {
 
     // --- API-UNREGISTER ----------------------------------------------------------------------------
 
+    /**
+     * {@code unregister} returns the removed key, and refuses an fd that is not registered.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void unregisterReturnsTheKeyAndRefusesUnknownFds() throws IOException {
         int[] p = fds.pipe();
@@ -232,6 +294,11 @@ public abstract class SelectorContract {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+    /**
+     * {@code unregister} works after the fd was closed.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void unregisterWorksAfterTheFdWasClosed() throws IOException {
         int[] p = fds.pipe();
@@ -247,6 +314,8 @@ public abstract class SelectorContract {
     /**
      * The number taken by a regular file, which epoll cannot watch: epoll_ctl(EPOLL_CTL_DEL) then fails
      * with EPERM, not EBADF or ENOENT (fs/eventpoll.c checks the target before the operation).
+     *
+     * @throws IOException if a system call fails
      */
     @Test
     public void unregisterWorksAfterTheFdsNumberWasReusedByARegularFile() throws IOException {
@@ -258,6 +327,11 @@ public abstract class SelectorContract {
         assertThat(sel.keys()).as("unregister works after the fd's number was reused by a regular file").isEmpty();
     }
 
+    /**
+     * {@code unregister} works after the fd was closed and its number reused.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void unregisterWorksAfterTheFdWasClosedAndItsNumberReused() throws IOException {
         int[] p = fds.pipe();
@@ -273,6 +347,11 @@ public abstract class SelectorContract {
 
     // --- API-MODIFY --------------------------------------------------------------------------------
 
+    /**
+     * {@code modify} returns a new key and leaves the old key as it was.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void modifyReturnsANewKeyAndLeavesTheOldOne() throws IOException {
         int[] sp = fds.socketPair();
@@ -295,6 +374,11 @@ public abstract class SelectorContract {
         assertThat(k1.isValid()).as("unregister invalidates old keys too").isFalse();
     }
 
+    /**
+     * A replaced key does not keep the keys that replaced it reachable.
+     *
+     * @throws Exception if the case fails unexpectedly
+     */
     @Test
     public void anOldKeyDoesNotKeepTheKeysThatReplacedItAlive() throws Exception {
         // A long-lived connection modified on every event must not grow a chain from the key its owner
@@ -317,6 +401,11 @@ public abstract class SelectorContract {
         assertThat(sel.key(sp[0])).as("key(fd) is the last modify's key").isSameAs(last);
     }
 
+    /**
+     * {@code modify} changes what the next select reports.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void modifyChangesWhatIsReported() throws IOException {
         int[] sp = fds.socketPair();
@@ -328,6 +417,11 @@ public abstract class SelectorContract {
         Expect.notReady(sel, sp[0]);
     }
 
+    /**
+     * {@code modify} refuses an fd that is not registered.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void modifyRefusesUnknownFds() throws IOException {
         assertThatThrownBy(() -> sel.modify(12345, READ), "modify of an unregistered fd is refused naming it")
@@ -344,6 +438,11 @@ public abstract class SelectorContract {
 
     // --- API-CLOSE ---------------------------------------------------------------------------------
 
+    /**
+     * After {@code close} every operation fails as closed, and a second {@code close} is harmless.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void afterCloseEverythingFailsAsClosedAndCloseTwiceIsHarmless() throws IOException {
         int[] p = fds.pipe();
@@ -372,6 +471,11 @@ public abstract class SelectorContract {
         assertThat(Descriptors.isOpen(p[0])).as("close leaves registered descriptors open").isTrue();
     }
 
+    /**
+     * {@code close} releases the descriptors and the native memory the selector holds.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void closeReleasesDescriptorsAndNativeMemory() throws IOException {
         Map<Integer, String> before = LeakCheck.openDescriptors();
@@ -394,6 +498,11 @@ public abstract class SelectorContract {
 
     // --- API-KEYS ----------------------------------------------------------------------------------
 
+    /**
+     * {@code keys()} is a live, read-only view.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void keysIsALiveReadOnlyView() throws IOException {
         Map<Integer, SelectorKey> keys = sel.keys();
@@ -416,6 +525,11 @@ public abstract class SelectorContract {
 
     // --- API-SELECT-RESULT, SELECT-ONE-ENTRY, REPORT-MASKED -----------------------------------------
 
+    /**
+     * A key ready for reading and writing is one entry with both events.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void aKeyReadyBothWaysIsOneEntryWithBothEvents() throws IOException {
         int[] sp = fds.socketPair();
@@ -429,6 +543,11 @@ public abstract class SelectorContract {
         assertThat(got.get(0).isWritable()).as("isWritable()").isTrue();
     }
 
+    /**
+     * Reported directions stay within the interest, and reported events carry no mode bits.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void eventsStayWithinTheInterest() throws IOException {
         int[] sp = fds.socketPair();
@@ -440,6 +559,11 @@ public abstract class SelectorContract {
         assertThat(ev & ~(Events.INTERESTS | Events.FLAGS)).as("no mode bits in reported events").isZero();
     }
 
+    /**
+     * The handler select delivers each ready key once.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void handlerSelectDeliversEachReadyKeyOnce() throws IOException {
         int[] a = fds.pipe();
@@ -463,6 +587,11 @@ public abstract class SelectorContract {
 
     // --- TIMEOUT-* ---------------------------------------------------------------------------------
 
+    /**
+     * Zero and negative timeouts return at once, with what is ready.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void zeroAndNegativeTimeoutsReturnAtOnceWithWhatIsReady() throws IOException {
         int[] p = fds.pipe();
@@ -481,6 +610,11 @@ public abstract class SelectorContract {
         assertThat(sel.selectNow((k, e) -> { })).as("selectNow(handler) count").isEqualTo(1);
     }
 
+    /**
+     * A positive timeout waits at least that long.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void aPositiveTimeoutWaitsAtLeastThatLong() throws IOException {
         int[] p = fds.pipe();
@@ -494,6 +628,11 @@ public abstract class SelectorContract {
         }
     }
 
+    /**
+     * A selector with no keys waits out its timeout.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void anEmptySelectorHonoursItsTimeout() throws IOException {
         long start = System.nanoTime();
@@ -504,6 +643,11 @@ public abstract class SelectorContract {
 
     // --- WAKEUP, CLOSE-WAKES -----------------------------------------------------------------------
 
+    /**
+     * {@code wakeup} returns a blocked select.
+     *
+     * @throws Exception if the case fails unexpectedly
+     */
     @Test
     public void wakeupReturnsABlockedSelect() throws Exception {
         CompletableFuture<List<Ready>> blocked = selectInAnotherThread();
@@ -513,6 +657,11 @@ public abstract class SelectorContract {
                 .as("what the woken select reports").isEmpty();
     }
 
+    /**
+     * A {@code wakeup} before a select makes the next select return at once, and many wakeups count as one.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void aWakeupBeforeSelectMakesTheNextSelectReturnAtOnceAndManyCoalesce() throws IOException {
         for (int i = 0; i < 1000; i++) {
@@ -529,6 +678,11 @@ public abstract class SelectorContract {
                 .isGreaterThanOrEqualTo(150);
     }
 
+    /**
+     * {@code selectNow()} consumes a pending wakeup: the select after it waits its whole timeout.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void selectNowConsumesAPendingWakeup() throws IOException {
         sel.wakeup();
@@ -539,6 +693,11 @@ public abstract class SelectorContract {
                 sel.backend()).isGreaterThanOrEqualTo(200);
     }
 
+    /**
+     * {@code close} from another thread wakes a blocked select, which fails as closed.
+     *
+     * @throws Exception if the case fails unexpectedly
+     */
     @Test
     public void closeFromAnotherThreadWakesABlockedSelectWhichFailsAsClosed() throws Exception {
         int[] p = fds.pipe();
@@ -553,6 +712,11 @@ public abstract class SelectorContract {
 
     // --- API-THREADS -------------------------------------------------------------------------------
 
+    /**
+     * A registration made on another thread reaches a select already blocked.
+     *
+     * @throws Exception if the case fails unexpectedly
+     */
     @Test
     public void aRegistrationFromAnotherThreadReachesABlockedSelect() throws Exception {
         int[] p = fds.pipe();
@@ -565,6 +729,11 @@ public abstract class SelectorContract {
                 .extracting(Ready::attachment).as("what the blocked select reports").containsExactly("late");
     }
 
+    /**
+     * Changes made on another thread do not cut a timed select short.
+     *
+     * @throws Exception if the case fails unexpectedly
+     */
     @Test
     public void changesFromAnotherThreadDoNotCutATimedSelectShort() throws Exception {
         int[] p = fds.pipe();
@@ -591,6 +760,11 @@ public abstract class SelectorContract {
                 sel.backend()).isGreaterThanOrEqualTo(800);
     }
 
+    /**
+     * A huge or made-up fd fails with EBADF, not with an OutOfMemoryError.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void aHugeOrMadeUpFdIsEbadfNotAnOutOfMemoryError() throws IOException {
         for (int fd : new int[] {300_000_000, 1 << 30, Integer.MAX_VALUE - 1}) {
@@ -609,6 +783,11 @@ public abstract class SelectorContract {
         assertThat(sel.keys()).as("refused registrations leave no key").isEmpty();
     }
 
+    /**
+     * A select racing {@code close} fails only as closed.
+     *
+     * @throws Exception if the case fails unexpectedly
+     */
     @Test
     public void selectRacingCloseFailsOnlyAsClosed() throws Exception {
         for (int i = 0; i < 100; i++) {
@@ -633,6 +812,11 @@ public abstract class SelectorContract {
         }
     }
 
+    /**
+     * One thread selects at a time: a second thread's select while one blocks is refused.
+     *
+     * @throws Exception if the case fails unexpectedly
+     */
     @Test
     public void oneThreadSelectsAtATime() throws Exception {
         CompletableFuture<List<Ready>> first = selectInAnotherThread();
@@ -643,6 +827,11 @@ public abstract class SelectorContract {
         await(first, 5, sel.backend() + ": wakeup() returns the blocked select");
     }
 
+    /**
+     * A select from inside a handler is refused.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void selectFromInsideAHandlerIsRefused() throws IOException {
         int[] p = fds.pipe();
@@ -658,6 +847,11 @@ public abstract class SelectorContract {
 
     // --- Delivery: REPORT-AFTER-UNREGISTER, handler failures, closing from a handler ----------------
 
+    /**
+     * A key unregistered by a handler earlier in the batch is not delivered.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void aKeyUnregisteredEarlierInTheBatchIsNotDelivered() throws IOException {
         int[] a = fds.pipe();
@@ -676,6 +870,11 @@ public abstract class SelectorContract {
         assertThat(n).as("the count select returns").isEqualTo(1);
     }
 
+    /**
+     * Keys left undelivered by a throwing handler are delivered by the next select.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void keysLeftByAThrowingHandlerAreDeliveredByTheNextSelect() throws IOException {
         int[] a = fds.pipe();
@@ -704,6 +903,11 @@ public abstract class SelectorContract {
                 .isLessThan(5_000);
     }
 
+    /**
+     * A handler may close the selector.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void aHandlerMayCloseTheSelector() throws IOException {
         int[] a = fds.pipe();
@@ -724,6 +928,11 @@ public abstract class SelectorContract {
 
     // --- ONESHOT across threads (API-THREADS; emulated on select and poll) ---------------------------
 
+    /**
+     * A one-shot key re-armed on another thread reaches a select already blocked.
+     *
+     * @throws Exception if the case fails unexpectedly
+     */
     @Test
     public void aOneShotKeyRearmedFromAnotherThreadReachesABlockedSelect() throws Exception {
         assumeTrue(supports(Capability.ONESHOT), "the backend declares ONESHOT");
@@ -747,6 +956,11 @@ public abstract class SelectorContract {
 
     // --- The allocation-free select (API-SELECT-RESULT) --------------------------------------------
 
+    /**
+     * The handler select allocates nothing in steady state.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void theHandlerSelectAllocatesNothingInSteadyState() throws IOException {
         int[] p = fds.pipe();
@@ -786,6 +1000,11 @@ public abstract class SelectorContract {
 
     // --- API-CHANNELS ------------------------------------------------------------------------------
 
+    /**
+     * A jnr-unixsocket channel's fd can be registered.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void aJnrUnixSocketChannelCanBeRegistered() throws IOException {
         jnr.unixsocket.UnixSocketChannel[] pair = jnr.unixsocket.UnixSocketChannel.pair();
@@ -801,6 +1020,11 @@ public abstract class SelectorContract {
         }
     }
 
+    /**
+     * Sockets of each kind, a listener and a connected client, can be registered and are reported ready.
+     *
+     * @throws IOException if a system call fails
+     */
     @Test
     public void sockaddrDescriptorsOfEveryKindCanBeRegistered() throws IOException {
         int listener = fds.listener(java.net.StandardProtocolFamily.INET, 4);
@@ -819,7 +1043,9 @@ public abstract class SelectorContract {
      * @param future   the work
      * @param seconds  how long to wait
      * @param expected what should have happened, for the message
+     * @param <T>      the result's type
      * @return the work's result
+     * @throws Exception the work's failure, or an AssertionError if it is not done in time
      */
     protected static <T> T await(CompletableFuture<T> future, long seconds, String expected) throws Exception {
         try {
@@ -829,11 +1055,21 @@ public abstract class SelectorContract {
         }
     }
 
-    /** Starts {@code sel.select()} (no timeout) on another thread; returns once it had 100 ms to block. */
+    /**
+     * Starts {@code sel.select()} (no timeout) on another thread; returns once it had 100 ms to block.
+     *
+     * @return what the select returns, to come
+     * @throws InterruptedException if this thread is interrupted while it waits
+     */
     protected CompletableFuture<List<Ready>> selectInAnotherThread() throws InterruptedException {
         return Async.selectBlocked(sel);
     }
 
+    /**
+     * Sleeps, turning an interrupt into an IllegalStateException (with the interrupt status kept).
+     *
+     * @param millis how long
+     */
     protected static void sleep(long millis) {
         try {
             Thread.sleep(millis);

@@ -18,6 +18,12 @@ public interface SignalLibC {
     /** @return the calling thread's pthread_t, for {@link #pthread_kill} */
     @IgnoreError @intptr_t long pthread_self();
 
-    /** Sends a signal to one thread; returns an error number (not -1 and errno) on failure (pthread_kill(3)). */
+    /**
+     * Sends a signal to one thread (pthread_kill(3)).
+     *
+     * @param thread its pthread_t, from {@link #pthread_self}
+     * @param sig the signal number
+     * @return 0, or an error number (not -1 and errno) on failure
+     */
     @IgnoreError int pthread_kill(@intptr_t long thread, int sig);
 }

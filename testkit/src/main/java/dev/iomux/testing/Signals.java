@@ -23,7 +23,11 @@ public final class Signals {
     private Signals() {
     }
 
-    /** Installs (once) a Java handler for SIGWINCH that only counts deliveries. */
+    /**
+     * Installs (once) a Java handler for SIGWINCH that only counts deliveries.
+     *
+     * @throws ReflectiveOperationException if this JDK has no {@code sun.misc.Signal}
+     */
     public static synchronized void installWinchHandler() throws ReflectiveOperationException {
         if (installed) {
             return;
@@ -52,7 +56,11 @@ public final class Signals {
         return SignalLibC.C.pthread_self();
     }
 
-    /** Sends SIGWINCH to a thread. */
+    /**
+     * Sends SIGWINCH to a thread.
+     *
+     * @param pthread its pthread_t, from {@link #self()}
+     */
     public static void interrupt(long pthread) {
         int rc = SignalLibC.C.pthread_kill(pthread, SIGWINCH);
         if (rc != 0) {
