@@ -20,7 +20,7 @@ import dev.iomux.spi.Waker;
 /**
  * A small epoll(7) backend written as a port would be, for the {@link Mutant}s that need a kernel object
  * of the backend's own (a descriptor to leak) or modes poll cannot have (EDGE, EXCLUSIVE). Without a
- * mutant it passes the whole kit ({@link PortConformanceTest}).
+ * mutant it passes the whole kit ({@link MorePortsConformanceTest}).
  *
  * <p>Registrations go to the kernel at once with epoll_ctl. Each carries {@code (id << 32) | fd} in
  * {@code epoll_event.data}, so that an event fetched for a registration removed since is dropped. A key

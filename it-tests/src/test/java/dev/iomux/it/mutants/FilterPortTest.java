@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A kernel that reports reading and writing of one descriptor as two events, as kqueue does with its
  * EVFILT_READ and EVFILT_WRITE filters: the port hands both reports to the base, which delivers the key
- * once with both directions. The whole kit passes on this port too ({@link PortConformanceTest}).
+ * once with both directions. The whole kit passes on this port too ({@link MorePortsConformanceTest}).
  */
 @ExtendWith(LeakCheck.class)
 class FilterPortTest {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Mutation testing of the conformance kit: every {@link Mutant} (one bug planted in {@link PollPort} or
- * {@link EpollPort}, whose clean versions pass the whole kit, {@link PortConformanceTest}) must fail at
+ * {@link EpollPort}, whose clean versions pass the whole kit, {@link PortConformanceTest} and {@link MorePortsConformanceTest}) must fail at
  * least one rule. Each mutant first
  * runs the rules it names, then, if none failed, every other rule of the kit, so a mutant only survives
  * when no rule at all catches it. Prints one line per mutant with the rule that caught it, and the score

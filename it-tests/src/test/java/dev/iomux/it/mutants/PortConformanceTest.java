@@ -8,24 +8,13 @@ import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The ports written on the public SPI alone pass the whole kit: the clean poll port, so that each of its
- * mutants in {@link KitMutationTest} differs from a conforming backend by its planted bug alone; the same
- * port watching each direction in an entry of its own, as kqueue's filters do, whose two reports of one
- * descriptor the base merges; and the epoll port, which hosts four mutants.
+ * The poll port, written on the public SPI alone, passes the whole kit, so that each of its mutants in
+ * {@link KitMutationTest} differs from a conforming backend by its planted bug alone. On both JDK passes;
+ * the other ports ({@link MorePortsConformanceTest}) run in the first only, to keep the build's time.
  */
 class PortConformanceTest {
     @TestFactory
     Stream<DynamicNode> pollPort() {
         return Conformance.tests(new PollPortProvider(), Mechanism.POLL);
-    }
-
-    @TestFactory
-    Stream<DynamicNode> filterPort() {
-        return Conformance.tests(PollPortProvider.filters(), Mechanism.POLL);
-    }
-
-    @TestFactory
-    Stream<DynamicNode> epollPort() {
-        return Conformance.tests(new EpollPortProvider(), Mechanism.EPOLL);
     }
 }
