@@ -18,6 +18,8 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.iomux.testing.Fds;
+
 /**
  * The {@code iomux} command line run as a real process, on the JVM running the tests (so on JDK 17 in
  * the first test pass and JDK 25 in the second) with the test class path.
@@ -172,7 +174,7 @@ public final class CliProcess implements AutoCloseable {
                 fail("the process exited (%d) before %s%n--- stdout:%n%s%n--- stderr:%n%s", process.exitValue(), what,
                         stdout(), stderr());
             }
-            sleep(20);
+            Fds.sleep(20);
         }
     }
 
@@ -260,14 +262,5 @@ public final class CliProcess implements AutoCloseable {
         t.setDaemon(true);
         t.start();
         return t;
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 }

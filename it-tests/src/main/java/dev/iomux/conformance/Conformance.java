@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 
 import dev.iomux.SelectorProvider;
 import dev.iomux.spi.NativeBuffer;
+import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
 import org.junit.jupiter.api.DynamicNode;
 
@@ -278,7 +279,7 @@ public final class Conformance {
                 StackTraceElement[] stack = all.getOrDefault(t, new StackTraceElement[0]);
                 // A thread caught between Java and a native call may show no frames: ask again.
                 for (int i = 0; i < 20 && stack.length == 0 && t.isAlive(); i++) {
-                    Kit.sleep(5);
+                    Fds.sleep(5);
                     stack = t.getStackTrace();
                 }
                 b.append('"').append(t.getName()).append("\" ").append(t.getState());

@@ -113,7 +113,7 @@ final class EpollModeScenarios {
         long deadline = System.nanoTime() + 5_000_000_000L;
         int accepted = acceptUntilEagain(run, listener);
         while (accepted < 2 && System.nanoTime() < deadline) {
-            Kit.sleep(5);
+            Fds.sleep(5);
             accepted += acceptUntilEagain(run, listener);
         }
         assertThat(accepted).as("the stalled connection and the third").isEqualTo(2);
@@ -293,11 +293,11 @@ final class EpollModeScenarios {
                 }));
             }
             assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
-            Kit.sleep(500); // let every thread get into its wait
+            Fds.sleep(500); // let every thread get into its wait
             Fds.write(p[1], 1);
             long deadline = System.nanoTime() + 1_000_000_000L;
             while (System.nanoTime() < deadline && !selects.stream().allMatch(Future::isDone)) {
-                Kit.sleep(10);
+                Fds.sleep(10);
             }
             int woken = 0;
             for (Future<List<Ready>> f : selects) {

@@ -68,13 +68,4 @@ final class Kit {
     interface ThrowingCall {
         void run() throws Exception;
     }
-
-    static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }

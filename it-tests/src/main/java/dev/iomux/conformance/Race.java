@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 import dev.iomux.Selector;
+import dev.iomux.testing.Fds;
 
 /**
  * The harness of the race scenarios (section 10 of the catalog): rounds bounded in count and in time,
@@ -232,7 +233,7 @@ final class Race implements AutoCloseable {
         }
         long deadline = System.nanoTime() + RESCUE_MILLIS * 1_000_000;
         while (busy.get() > 0 && System.nanoTime() - deadline < 0) {
-            Kit.sleep(10);
+            Fds.sleep(10);
         }
         String after = busy.get() == 0
                 ? "after the stack traces were taken, wakeup() on the race's selectors let every thread finish"

@@ -154,7 +154,7 @@ final class RaceScenarios {
                     try {
                         return sel.select(Race.HANG_MILLIS, TimeUnit.MILLISECONDS, (key, events) -> {
                             inHandler.countDown();
-                            Kit.sleep(SLOW_HANDLER_MILLIS);
+                            Fds.sleep(SLOW_HANDLER_MILLIS);
                         });
                     } catch (SelectorClosedException e) {
                         return -1;
@@ -554,7 +554,7 @@ final class RaceScenarios {
                         firstChange = diff + " at " + race.millis() + " ms, round " + race.round();
                     }
                     race.progressing(race.round(), "the churn (register and unregister)");
-                    Kit.sleep(50);
+                    Fds.sleep(50);
                 }
                 race.await(churn, "the churn");
             } finally {

@@ -150,7 +150,7 @@ final class ReportScenarios {
             }
         });
         selecting.await();
-        Kit.sleep(200); // time to block in the kernel
+        Fds.sleep(200); // time to block in the kernel
         run.fds().close(p[0]);
         Waited w = waited.get(30, TimeUnit.SECONDS);
         List<Ready> got = w.got();

@@ -70,7 +70,7 @@ final class TimingScenarios {
         Waits.Costs costs = new Waits.Costs();
         for (int round = 0; round < Waits.ROUNDS; round++) {
             CompletableFuture<Void> writer = Async.run(() -> {
-                Kit.sleep(BLOCK_MILLIS);
+                Fds.sleep(BLOCK_MILLIS);
                 try {
                     Fds.write(p[1], 1);
                 } catch (IOException e) {
@@ -224,7 +224,7 @@ final class TimingScenarios {
             });
             selecting.await();
             for (int i = 0; i < SIGNALS && !result.isDone(); i++) {
-                Kit.sleep(SIGNAL_EVERY_MILLIS);
+                Fds.sleep(SIGNAL_EVERY_MILLIS);
                 Signals.interrupt(selectingThread.get());
             }
             Waits.Waited w = result.get(10, TimeUnit.SECONDS);
@@ -235,7 +235,7 @@ final class TimingScenarios {
         }
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (Signals.handled() == before && System.nanoTime() < deadline) {
-            Kit.sleep(10);
+            Fds.sleep(10);
         }
         assertThat(Signals.handled()).as("the signals were delivered").isGreaterThan(before);
         run.note(Waits.ROUNDS + " selects of " + SIGNALLED_MILLIS + " ms, a signal every " + SIGNAL_EVERY_MILLIS
@@ -291,9 +291,9 @@ final class TimingScenarios {
             for (int round = 0; round < ROUNDS; round++) {
                 assertThat(out.readLine()).as("the child reports it is selecting (command: %s)", command)
                         .isEqualTo("selecting");
-                Kit.sleep(STOP_AFTER_MILLIS);
+                Fds.sleep(STOP_AFTER_MILLIS);
                 signal("STOP", child);
-                Kit.sleep(STOPPED_MILLIS);
+                Fds.sleep(STOPPED_MILLIS);
                 signal("CONT", child);
                 String result = out.readLine();
                 assertThat(result).as("the child's result line").isNotNull().startsWith("selected ");

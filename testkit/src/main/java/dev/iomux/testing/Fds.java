@@ -260,7 +260,12 @@ public final class Fds implements AutoCloseable {
         return tempDir;
     }
 
-    static void sleep(long millis) {
+    /**
+     * Sleeps; an interrupt is kept set and ends the test as an {@link IllegalStateException}.
+     *
+     * @param millis how long
+     */
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

@@ -394,7 +394,7 @@ public abstract class SelectorContract {
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (between.stream().anyMatch(r -> r.get() != null) && System.nanoTime() < deadline) {
             System.gc();
-            sleep(20);
+            Fds.sleep(20);
         }
         assertThat(between).as("keys replaced by later modifies are garbage").allMatch(r -> r.get() == null);
         assertThat(first.isValid()).as("the first key stays valid").isTrue();
@@ -748,11 +748,11 @@ public abstract class SelectorContract {
                 throw new IllegalStateException(e);
             }
         });
-        sleep(150);
+        Fds.sleep(150);
         sel.register(p[0], READ); // not ready
-        sleep(150);
+        Fds.sleep(150);
         sel.modify(q[0], READ, "changed");
-        sleep(150);
+        Fds.sleep(150);
         sel.unregister(p[0]);
         long[] got = await(timed, 10, "the timed select(800 ms) returns");
         assertThat(got[0]).as("%s: nothing was ready", sel.backend()).isZero();
@@ -800,7 +800,7 @@ public abstract class SelectorContract {
                 }
             });
             if (i % 2 == 0) {
-                sleep(1);
+                Fds.sleep(1);
             }
             s.close();
             try {
@@ -820,7 +820,7 @@ public abstract class SelectorContract {
     @Test
     public void oneThreadSelectsAtATime() throws Exception {
         CompletableFuture<List<Ready>> first = selectInAnotherThread();
-        sleep(100);
+        Fds.sleep(100);
         assertThatThrownBy(sel::selectNow, "a second thread's select while one blocks is refused")
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("already selecting");
         sel.wakeup();
@@ -941,7 +941,7 @@ public abstract class SelectorContract {
         sel.register(p[0], READ | ONESHOT);
         assertThat(Expect.ready(sel, p[0], READ)).as("a ONESHOT key with data is reported").isNotZero();
         CompletableFuture<Void> worker = Async.run(() -> {
-            sleep(200);
+            Fds.sleep(200);
             try {
                 sel.modify(p[0], READ | ONESHOT);
             } catch (IOException e) {
@@ -1063,19 +1063,5 @@ public abstract class SelectorContract {
      */
     protected CompletableFuture<List<Ready>> selectInAnotherThread() throws InterruptedException {
         return Async.selectBlocked(sel);
-    }
-
-    /**
-     * Sleeps, turning an interrupt into an IllegalStateException (with the interrupt status kept).
-     *
-     * @param millis how long
-     */
-    protected static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 }

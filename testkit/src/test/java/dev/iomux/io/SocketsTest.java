@@ -531,7 +531,7 @@ class SocketsTest {
                     reset = e;
                 }
                 assertThat(System.nanoTime()).as("no reset within 10 s").isLessThan(deadline);
-                sleep(1);
+                Fds.sleep(1);
             }
             assertThat(reset.errno()).isEqualTo(104);
             assertThat(reset.errnoName()).isEqualTo("ECONNRESET");
@@ -581,7 +581,7 @@ class SocketsTest {
                     assertThat(e.errno()).isEqualTo(Linux.EINVAL);
                 }
                 assertThat(System.nanoTime()).as("urgent byte not there within 10 s").isLessThan(deadline);
-                sleep(1);
+                Fds.sleep(1);
             }
             assertThat(urgent.get(0)).isEqualTo((byte) 'x');
             awaitAvailable(c[1], 1);
@@ -747,7 +747,7 @@ class SocketsTest {
             assertThat(r).as("end of stream after %d of %d bytes", b.position(), n).isNotZero();
             if (r == Descriptors.WOULD_BLOCK) {
                 assertThat(System.nanoTime()).as("%d of %d bytes within 10 s", b.position(), n).isLessThan(deadline);
-                sleep(1);
+                Fds.sleep(1);
             }
         }
         return new String(b.array(), StandardCharsets.US_ASCII);
@@ -762,7 +762,7 @@ class SocketsTest {
                 return n;
             }
             assertThat(System.nanoTime()).as("recv would still block after 10 s").isLessThan(deadline);
-            sleep(1);
+            Fds.sleep(1);
         }
     }
 
@@ -770,7 +770,7 @@ class SocketsTest {
         long deadline = System.nanoTime() + WAIT_NANOS;
         while (Sockets.available(fd) < n) {
             assertThat(System.nanoTime()).as("%d bytes queued within 10 s", n).isLessThan(deadline);
-            sleep(1);
+            Fds.sleep(1);
         }
         assertThat(Sockets.available(fd)).isEqualTo(n);
     }
@@ -781,7 +781,7 @@ class SocketsTest {
         int error;
         while ((error = Sockets.pendingError(fd)) == 0) {
             assertThat(System.nanoTime()).as("no SO_ERROR within 10 s").isLessThan(deadline);
-            sleep(1);
+            Fds.sleep(1);
         }
         return error;
     }
@@ -797,7 +797,7 @@ class SocketsTest {
                 assertThat(e.errno()).isEqualTo(Linux.ENOTCONN);
             }
             assertThat(System.nanoTime()).as("not connected within 10 s").isLessThan(deadline);
-            sleep(1);
+            Fds.sleep(1);
         }
     }
 
@@ -832,15 +832,6 @@ class SocketsTest {
         }
         if (rescued.get() != null) {
             fail("a MSG_DONTWAIT call blocked", rescued.get());
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 }
