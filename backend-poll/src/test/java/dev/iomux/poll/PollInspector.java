@@ -3,7 +3,6 @@ package dev.iomux.poll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -87,20 +86,24 @@ final class PollInspector {
     }
 
     /**
-     * ChangedFds.bytes() of the base's list, read by reflection: the list is private to
-     * dev.iomux.spi, and no test seam is added to the library for this.
+     * Bytes held by the base's list of changed descriptors (its int list and its bitset), read by
+     * reflection: the list is private to dev.iomux.spi, and no test seam is added to the library for this.
      */
     private static long changedFdsBytes(PollSelector sel) {
         try {
-            Field field = AbstractSelector.class.getDeclaredField("changed");
-            field.setAccessible(true);
-            Object changed = field.get(sel);
-            Method bytes = ChangedFds.class.getDeclaredMethod("bytes");
-            bytes.setAccessible(true);
-            return (long) bytes.invoke(changed);
+            Object changed = field(AbstractSelector.class, "changed").get(sel);
+            int[] fds = (int[]) field(ChangedFds.class, "fds").get(changed);
+            long[] listed = (long[]) field(ChangedFds.class, "listed").get(changed);
+            return 4L * fds.length + 8L * listed.length;
         } catch (ReflectiveOperationException e) {
-            throw new AssertionError("AbstractSelector.changed or ChangedFds.bytes() changed: update this test", e);
+            throw new AssertionError("AbstractSelector.changed or ChangedFds' arrays changed: update this test", e);
         }
+    }
+
+    private static Field field(Class<?> owner, String name) throws NoSuchFieldException {
+        Field f = owner.getDeclaredField(name);
+        f.setAccessible(true);
+        return f;
     }
 
     /**

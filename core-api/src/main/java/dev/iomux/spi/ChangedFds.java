@@ -84,11 +84,6 @@ public final class ChangedFds {
         count = 0;
     }
 
-    /** For the memory test: bytes held by the list. */
-    long bytes() {
-        return 4L * fds.length + 8L * listed.length;
-    }
-
     /** @return {@code length}, or a smaller length if it is more than four times {@code needed} */
     static int trimmedLength(int length, int needed, int minimum) {
         int target = Math.max(minimum, 2 * needed);
