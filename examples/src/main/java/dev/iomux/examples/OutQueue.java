@@ -14,6 +14,7 @@ import dev.iomux.io.Descriptors;
 final class OutQueue {
     private final ArrayDeque<ByteBuffer> buffers = new ArrayDeque<>();
     private long bytes;
+    private boolean headStarted; // part of the head buffer is already on the wire
 
     /** Queues a buffer's remaining bytes; the queue owns the buffer from now on. */
     void add(ByteBuffer data) {
@@ -37,7 +38,8 @@ final class OutQueue {
                 return false;
             }
             bytes -= n;
-            if (!head.hasRemaining()) {
+            headStarted = head.hasRemaining();
+            if (!headStarted) {
                 buffers.poll();
             }
         }
@@ -54,9 +56,19 @@ final class OutQueue {
         return buffers.isEmpty();
     }
 
-    /** Drops everything queued. */
+    /**
+     * Drops what is queued and not yet begun. The rest of a buffer that a write took only part of stays:
+     * the peer already has its first bytes, and whatever is queued next would otherwise land in the middle
+     * of that message.
+     */
     void clear() {
+        ByteBuffer started = headStarted ? buffers.peek() : null;
         buffers.clear();
         bytes = 0;
+        headStarted = false;
+        if (started != null) {
+            add(started);
+            headStarted = true;
+        }
     }
 }
