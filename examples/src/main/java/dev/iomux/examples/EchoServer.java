@@ -24,9 +24,11 @@ import dev.iomux.io.Descriptors;
 final class EchoServer {
     static final String USAGE = """
             usage: iomux echo-server [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 1234]
-                                     [-v|--verbose]
+                                     [--loops 1] [-v|--verbose]
               Echoes whatever each client sends, as the echo server of Python's selectors documentation.
-              --port 0 picks a free port; the status line says which."""
+              --port 0 picks a free port; the status line says which.
+              --loops N: N event loops (1 to 64; one per core is the point), each a thread with its own
+                selector and its own SO_REUSEPORT listener on the port; the kernel spreads connections."""
             + "\n" + Command.SERVER_EXIT;
 
     private EchoServer() {
@@ -34,9 +36,9 @@ final class EchoServer {
 
     /** The subcommand; see {@link Command#run}. */
     static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        Options options = Options.parse("echo-server", args, Set.of("host", "port"), Set.of()).noPositional();
-        EventLoop loop = EventLoop.open("echo-server", options, 1234);
-        return loop.run(Events.READ, (key, events) -> accept(loop), out);
+        Options options = Options.parse("echo-server", args, Set.of("host", "port", "loops"), Set.of()).noPositional();
+        return EventLoop.serve("echo-server", options, 1234, Events.READ,
+                loop -> (key, events) -> accept(loop), out);
     }
 
     /** The listener's handler: the example's {@code accept(sock, mask)}. */

@@ -36,10 +36,12 @@ import dev.iomux.io.Sockets;
 final class HttpHello {
     static final String USAGE = """
             usage: iomux http-hello [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 8787]
-                                    [--max-head 8192] [--idle-timeout 60] [-v|--verbose]
+                                    [--max-head 8192] [--idle-timeout 60] [--loops 1] [-v|--verbose]
               A minimal HTTP/1.1 server: keep-alive, pipelining, 400 for garbage. Try: curl 127.0.0.1:8787
               --max-head: the largest request head (request line and headers) accepted, in bytes.
-              --idle-timeout: seconds without a byte either way after which a connection is closed."""
+              --idle-timeout: seconds without a byte either way after which a connection is closed.
+              --loops N: N event loops (1 to 64; one per core is the point), each a thread with its own
+                selector and its own SO_REUSEPORT listener on the port; the kernel spreads connections."""
             + "\n" + Command.SERVER_EXIT;
 
     private static final System.Logger LOG = System.getLogger(HttpHello.class.getName());
@@ -81,20 +83,22 @@ final class HttpHello {
 
     /** The subcommand; see {@link Command#run}. */
     static int run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        Options options = Options.parse("http-hello", args, Set.of("host", "port", "max-head", "idle-timeout"),
+        Options options = Options.parse("http-hello", args, Set.of("host", "port", "max-head", "idle-timeout", "loops"),
                 Set.of()).noPositional();
         int maxHead = options.integer("max-head", 8192, 64, 1 << 20);
         int idleSeconds = options.integer("idle-timeout", 60, 1, 86_400);
-        EventLoop loop = EventLoop.open("http-hello", options, 8787);
-        HttpHello server = new HttpHello(loop, maxHead, idleSeconds);
-        loop.every(Duration.ofSeconds(1), server::sweep);
-        return loop.run(Events.READ, (key, events) -> {
-            for (int conn; (conn = loop.accept()) >= 0; ) {
-                Connection c = server.new Connection(conn);
-                if (loop.register(conn, Events.READ, c)) { // else closed already: nothing to time out
-                    server.open.add(c);
+        // One HttpHello per loop: its connections and their deadlines belong to that loop's thread.
+        return EventLoop.serve("http-hello", options, 8787, Events.READ, loop -> {
+            HttpHello server = new HttpHello(loop, maxHead, idleSeconds);
+            loop.every(Duration.ofSeconds(1), server::sweep);
+            return (key, events) -> {
+                for (int conn; (conn = loop.accept()) >= 0; ) {
+                    Connection c = server.new Connection(conn);
+                    if (loop.register(conn, Events.READ, c)) { // else closed already: nothing to time out
+                        server.open.add(c);
+                    }
                 }
-            }
+            };
         }, out);
     }
 
