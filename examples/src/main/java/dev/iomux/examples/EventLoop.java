@@ -33,10 +33,10 @@ import dev.iomux.io.Sockets;
  * selector and its own listener on the same port, bound with {@code SO_REUSEPORT} (socket(7), Linux 3.9).
  * The kernel hashes each new connection's 4-tuple to one of the listeners, so the loops share nothing:
  * no lock, no hand-off between threads, and no thundering herd, since only the chosen listener becomes
- * readable. The alternative, one listener watched by every loop with {@code EPOLLEXCLUSIVE} (epoll(7),
- * Linux 4.5), exists on the epoll backend only, wakes "one or more" of the waiters, and the woken loop may
- * still find the queue empty; it also favours the waiter queued first, so the load piles onto one loop.
- * The price of {@code SO_REUSEPORT}: the hash ignores how busy a loop is, and connections queued on a
+ * readable. The alternative, one listener watched by every loop with {@code EPOLLEXCLUSIVE} (epoll_ctl(2),
+ * Linux 4.5), exists on the epoll backend only, wakes "one or more" of the waiters (the others may still
+ * try accept(2) and get EAGAIN), and wakes the first waiting loop in registration order, so under light
+ * load one loop takes nearly every connection. The price of {@code SO_REUSEPORT}: the hash ignores how busy a loop is, and connections queued on a
  * listener when it closes are reset, which only happens here at shutdown, when all of them close.
  */
 final class EventLoop {
