@@ -33,8 +33,8 @@ import io.netty.channel.socket.SocketChannel;
  *
  * <p>{@code netty-http} answers the bytes {@code http-hello} answers, with a raw handler that does the
  * work {@code http-hello} does per request: find the blank line that ends the head, copy the head into a
- * String, split it into lines, check the request line and read the headers (Host, Connection,
- * Content-Length). Netty's {@code HttpServerCodec} would build request objects, header maps and
+ * String, split it into lines, check the request line and each header name (as tokens) and read the
+ * headers (Host, Connection, Content-Length). Netty's {@code HttpServerCodec} would build request objects, header maps and
  * a last-content marker per request: more work than {@code http-hello} does, so not like with like.
  * {@code jdk-http} is {@code com.sun.net.httpserver} with the same body (it adds a Date header: its
  * response is some 37 bytes longer). {@code netty-echo} is Netty's canonical echo handler.
@@ -204,7 +204,7 @@ public final class RivalServers {
         private static int parse(String head) {
             String[] lines = head.replace("\r", "").split("\n", -1);
             String[] requestLine = lines[0].split(" ", -1);
-            if (requestLine.length != 3 || requestLine[1].isEmpty()
+            if (requestLine.length != 3 || !isToken(requestLine[0]) || requestLine[1].isEmpty()
                     || !(requestLine[2].equals("HTTP/1.1") || requestLine[2].equals("HTTP/1.0"))) {
                 return 400;
             }
@@ -212,7 +212,7 @@ public final class RivalServers {
             boolean close = requestLine[2].equals("HTTP/1.0");
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
-                if (colon <= 0) {
+                if (colon <= 0 || !isToken(lines[i].substring(0, colon))) {
                     return 400;
                 }
                 String name = lines[i].substring(0, colon).toLowerCase(Locale.ROOT);
@@ -232,6 +232,20 @@ public final class RivalServers {
                 }
             }
             return !host && requestLine[2].equals("HTTP/1.1") ? 400 : close ? 0 : 200;
+        }
+
+        /** http-hello's token check (RFC 9110 section 5.6.2), on a substring as there. */
+        private static boolean isToken(String s) {
+            if (s.isEmpty()) {
+                return false;
+            }
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c <= ' ' || c >= 127 || "()<>@,;:\\\"/[]?={}".indexOf(c) >= 0) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
