@@ -10,6 +10,7 @@ import dev.iomux.Events;
 import dev.iomux.NativeIOException;
 import dev.iomux.spi.AbstractSelector;
 import dev.iomux.spi.Kernel;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.spi.PollBits;
 import dev.iomux.spi.Registration;
 import dev.iomux.spi.Waker;
@@ -52,6 +53,7 @@ final class EpollSelector extends AbstractSelector {
     volatile int epfd = -1;
     private EpollEventArray ready;
     private EpollEventArray ctlEvent;
+    private NativeBuffer timespec; // epoll_pwait2(2)'s timeout, nanoseconds
     private int orphanWaits;
 
     // Registrations removed (EPOLL_CTL_DEL tried), counted once the call has returned. Written under the
@@ -74,6 +76,7 @@ final class EpollSelector extends AbstractSelector {
         try {
             ready = new EpollEventArray(maxEvents, layout);
             ctlEvent = new EpollEventArray(1, layout);
+            timespec = NativeBuffer.allocate(Kernel.TIMESPEC_SIZE);
             epfd = Kernel.epollCreate();
             ctl(epfd, Kernel.EPOLL_CTL_ADD, wakeupFd, PollBits.POLLIN, 0);
         } catch (IOException | RuntimeException | Error e) {
@@ -131,7 +134,9 @@ final class EpollSelector extends AbstractSelector {
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
         removalsAtWait = removals;
-        return Kernel.epollWait(epfd, ready.address(0), ready.capacity(), timeoutNanos);
+        // epoll_pwait2(2) for a positive timeout, to the nanosecond (TIMEOUT-POSITIVE); epoll_wait(2) rounded
+        // up to milliseconds where the kernel or libc has none (Kernel.hasEpollPwait2).
+        return Kernel.epollWait(epfd, ready.address(0), ready.capacity(), timeoutNanos, timespec);
     }
 
     @Override
@@ -227,6 +232,9 @@ final class EpollSelector extends AbstractSelector {
         }
         if (ctlEvent != null) {
             ctlEvent.free();
+        }
+        if (timespec != null) {
+            timespec.free();
         }
     }
 
