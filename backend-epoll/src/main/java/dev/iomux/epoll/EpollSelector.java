@@ -17,7 +17,9 @@ import dev.iomux.spi.Waker;
 
 /**
  * Epoll-based selector: one epoll instance, registrations applied to the kernel at once with
- * epoll_ctl, and an event array in native memory that epoll_wait fills.
+ * epoll_ctl, and an event array in native memory that epoll_wait fills. A positive timeout is passed to
+ * epoll_pwait2 to the nanosecond; where the kernel (before 5.11) or libc (before glibc 2.35) has none
+ * ({@code Kernel.hasEpollPwait2()}), to epoll_wait rounded up to a millisecond.
  *
  * <p>Each registration carries {@code (id << 32) | fd} in {@code epoll_event.data}, so an event that was
  * already fetched for a key unregistered (or unregistered and registered again) since is recognised as
