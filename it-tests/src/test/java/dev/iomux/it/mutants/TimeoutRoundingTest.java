@@ -28,13 +28,13 @@ class TimeoutRoundingTest {
 
     @Test
     void theCleanPortAndTheBackendsPass() {
-        Outcome port = Conformance.run(new PollPortProvider(), Mechanism.POLL, "TIMEOUT-POSITIVE");
-        assertThat(port.passed()).as("%s", port.failure()).isTrue();
-        assertThat(Conformance.run(new SelectSelectorProvider(), Mechanism.SELECT, "TIMEOUT-POSITIVE").passed())
-                .as("select").isTrue();
-        assertThat(Conformance.run(new PollSelectorProvider(), Mechanism.POLL, "TIMEOUT-POSITIVE").passed())
-                .as("poll").isTrue();
-        assertThat(Conformance.run(new EpollSelectorProvider(), Mechanism.EPOLL, "TIMEOUT-POSITIVE").passed())
-                .as("epoll").isTrue();
+        pass(Conformance.run(new PollPortProvider(), Mechanism.POLL, "TIMEOUT-POSITIVE"));
+        pass(Conformance.run(new SelectSelectorProvider(), Mechanism.SELECT, "TIMEOUT-POSITIVE"));
+        pass(Conformance.run(new PollSelectorProvider(), Mechanism.POLL, "TIMEOUT-POSITIVE"));
+        pass(Conformance.run(new EpollSelectorProvider(), Mechanism.EPOLL, "TIMEOUT-POSITIVE"));
+    }
+
+    private static void pass(Outcome o) {
+        assertThat(o.passed()).as("%s: %s", o.backend(), o.failure()).isTrue();
     }
 }
