@@ -3,6 +3,8 @@ package dev.iomux.spi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.lang.reflect.Field;
+
 import dev.iomux.internal.Native;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
@@ -40,6 +42,35 @@ class KernelTimedWaitTest {
                 pfd.free();
                 ts.free();
                 set.free();
+            }
+        }
+    }
+
+    /**
+     * Without epoll_pwait2 (ENOSYS: Linux before 5.11; or glibc before 2.35), a positive timeout goes to
+     * epoll_wait rounded up to its millisecond: never shorter than asked, and never a zero timeout.
+     */
+    @Test
+    void withoutEpollPwait2APositiveTimeoutIsRoundedUpToAMillisecond() throws Exception {
+        Field available = Class.forName(Kernel.class.getName() + "$EpollPwait2").getDeclaredField("available");
+        available.setAccessible(true);
+        boolean had = available.getBoolean(null);
+        try (Fds fds = new Fds()) {
+            int ep = fds.track(Kernel.epollCreate());
+            NativeBuffer ev = NativeBuffer.allocate(16);
+            NativeBuffer ts = NativeBuffer.allocate(Kernel.TIMESPEC_SIZE);
+            try {
+                available.setBoolean(null, false);
+                assertThat(Kernel.hasEpollPwait2()).isFalse();
+                for (int i = 0; i < 3; i++) {
+                    long t0 = System.nanoTime();
+                    assertThat(Kernel.epollWait(ep, ev.address(), 1, 50_000, ts)).isZero();
+                    assertThat(System.nanoTime() - t0).as("epoll_wait(1 ms) for 50 us").isGreaterThanOrEqualTo(1_000_000);
+                }
+            } finally {
+                available.setBoolean(null, had);
+                ev.free();
+                ts.free();
             }
         }
     }
