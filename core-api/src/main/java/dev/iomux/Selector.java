@@ -24,9 +24,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Timeouts</h2>
  * No timeout blocks until a key is ready or {@link #wakeup()}; a zero or negative timeout returns at once
- * with what is ready now; a positive timeout waits at least that long when nothing is ready (rounded up
- * to the kernel's unit, never down to zero). A signal that interrupts the wait (EINTR) is retried with
- * the time that is left.
+ * with what is ready now; a positive timeout waits at least that long when nothing is ready, to the
+ * nanosecond: {@link #select(Duration)} and {@link #select(long, TimeUnit, ReadyHandler)} take
+ * sub-millisecond timeouts ({@code Duration.ofNanos(50_000)}, {@code select(50, MICROSECONDS, handler)}),
+ * which reach the kernel whole (pselect, ppoll, epoll_pwait2), never rounded down to zero; only epoll on
+ * a kernel before 5.11 or a libc before glibc 2.35 (no epoll_pwait2) rounds them up to a millisecond. A
+ * signal that interrupts the wait (EINTR) is retried with the time that is left to the deadline.
  *
  * <h2>Threads</h2>
  * One thread at a time selects; a second concurrent select fails with {@link IllegalStateException}.

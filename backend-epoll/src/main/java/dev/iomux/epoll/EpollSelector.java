@@ -10,13 +10,16 @@ import dev.iomux.Events;
 import dev.iomux.NativeIOException;
 import dev.iomux.spi.AbstractSelector;
 import dev.iomux.spi.Kernel;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.spi.PollBits;
 import dev.iomux.spi.Registration;
 import dev.iomux.spi.Waker;
 
 /**
  * Epoll-based selector: one epoll instance, registrations applied to the kernel at once with
- * epoll_ctl, and an event array in native memory that epoll_wait fills.
+ * epoll_ctl, and an event array in native memory that epoll_wait fills. A positive timeout is passed to
+ * epoll_pwait2 to the nanosecond; where the kernel (before 5.11) or libc (before glibc 2.35) has none
+ * ({@code Kernel.hasEpollPwait2()}), to epoll_wait rounded up to a millisecond.
  *
  * <p>Each registration carries {@code (id << 32) | fd} in {@code epoll_event.data}, so an event that was
  * already fetched for a key unregistered (or unregistered and registered again) since is recognised as
@@ -52,6 +55,7 @@ final class EpollSelector extends AbstractSelector {
     volatile int epfd = -1;
     private EpollEventArray ready;
     private EpollEventArray ctlEvent;
+    private NativeBuffer timespec; // epoll_pwait2(2)'s timeout, nanoseconds
     private int orphanWaits;
 
     // Registrations removed (EPOLL_CTL_DEL tried), counted once the call has returned. Written under the
@@ -74,6 +78,7 @@ final class EpollSelector extends AbstractSelector {
         try {
             ready = new EpollEventArray(maxEvents, layout);
             ctlEvent = new EpollEventArray(1, layout);
+            timespec = NativeBuffer.allocate(Kernel.TIMESPEC_SIZE);
             epfd = Kernel.epollCreate();
             ctl(epfd, Kernel.EPOLL_CTL_ADD, wakeupFd, PollBits.POLLIN, 0);
         } catch (IOException | RuntimeException | Error e) {
@@ -131,7 +136,9 @@ final class EpollSelector extends AbstractSelector {
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
         removalsAtWait = removals;
-        return Kernel.epollWait(epfd, ready.address(0), ready.capacity(), timeoutNanos);
+        // epoll_pwait2(2) for a positive timeout, to the nanosecond (TIMEOUT-POSITIVE); epoll_wait(2) rounded
+        // up to milliseconds where the kernel or libc has none (Kernel.hasEpollPwait2).
+        return Kernel.epollWait(epfd, ready.address(0), ready.capacity(), timeoutNanos, timespec);
     }
 
     @Override
@@ -227,6 +234,9 @@ final class EpollSelector extends AbstractSelector {
         }
         if (ctlEvent != null) {
             ctlEvent.free();
+        }
+        if (timespec != null) {
+            timespec.free();
         }
     }
 

@@ -10,6 +10,9 @@ import dev.iomux.spi.Kernel;
  * The epoll(7) backend: level-triggered by default, with {@code EDGE}, {@code ONESHOT} and
  * {@code EXCLUSIVE} modes, distinct error and hang-up flags, and no descriptor limit of its own. The
  * default backend wherever it is available.
+ *
+ * <p>Timeouts are waited to the nanosecond with epoll_pwait2 (Linux 5.11, glibc 2.35); without it they are
+ * rounded up to epoll_wait's milliseconds, which {@link #hasNanosecondTimeouts()} tells.
  */
 public final class EpollSelectorProvider extends AbstractSelectorProvider {
     /** Events one epoll_wait returns at most, unless {@link #open(int)} says otherwise (the JDK's 1024). */
@@ -21,6 +24,17 @@ public final class EpollSelectorProvider extends AbstractSelectorProvider {
     /** Creates the provider; {@link java.util.ServiceLoader} does this. */
     public EpollSelectorProvider() {
         super("epoll", 300, EpollSelector.CAPABILITIES);
+    }
+
+    /**
+     * Tells whether this backend's timeouts reach the kernel to the nanosecond: epoll_pwait2 works here
+     * (Linux 5.11 or later, glibc 2.35 or later, no seccomp filter refusing it). If not, a positive timeout
+     * is rounded up to epoll_wait's milliseconds (ENOSYS): a 50 us select waits about a millisecond.
+     *
+     * @return true where epoll_pwait2 is used
+     */
+    public static boolean hasNanosecondTimeouts() {
+        return Kernel.hasEpollPwait2();
     }
 
     /** epoll_create1, then close. */

@@ -9,6 +9,7 @@ import dev.iomux.Capability;
 import dev.iomux.spi.AbstractSelector;
 import dev.iomux.spi.ChangedFds;
 import dev.iomux.spi.Kernel;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.spi.PollBits;
 import dev.iomux.spi.Registration;
 import dev.iomux.spi.Waker;
@@ -54,6 +55,7 @@ final class PollSelector extends AbstractSelector {
     int used;                                        // slots in use, slot 0 included
     int[] holes = new int[INITIAL_HOLES];            // slots unregistered since the last implPrepare
     int holeCount;
+    private NativeBuffer timespec;                   // ppoll(2)'s timeout, nanoseconds
 
     PollSelector() throws IOException {
         this(Waker.pipe("poll selector"));
@@ -64,6 +66,7 @@ final class PollSelector extends AbstractSelector {
         this.wakeupFd = waker.fd();
         try {
             fds = new PollFdArray(INITIAL_SLOTS);
+            timespec = NativeBuffer.allocate(Kernel.TIMESPEC_SIZE);
             fdBySlot = new int[INITIAL_SLOTS];
             fds.set(WAKEUP_SLOT, wakeupFd, PollBits.POLLIN);
             fdBySlot[WAKEUP_SLOT] = wakeupFd;
@@ -173,7 +176,8 @@ final class PollSelector extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        return Kernel.poll(fds.address(), used, timeoutNanos);
+        // ppoll(2) for a positive timeout: its timespec takes it to the nanosecond (TIMEOUT-POSITIVE).
+        return Kernel.poll(fds.address(), used, timeoutNanos, timespec);
     }
 
     @Override
@@ -203,6 +207,9 @@ final class PollSelector extends AbstractSelector {
     protected void implClose() {
         if (fds != null) {
             fds.free();
+        }
+        if (timespec != null) {
+            timespec.free();
         }
         fdBySlot = null;
         holes = null;

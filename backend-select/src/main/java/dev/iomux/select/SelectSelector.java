@@ -41,7 +41,7 @@ final class SelectSelector extends AbstractSelector {
     private FdSet readSet;
     private FdSet writeSet;
     private FdSet exceptSet;
-    private NativeBuffer timeval;
+    private NativeBuffer timespec; // pselect(2)'s timeout, nanoseconds
     private int maxFd;            // highest fd in the masters, the waker's included
     private int nfds;             // maxFd + 1 as of the last copy
     // The registration id of each fd in the masters, and as of the last copy: a result is for the
@@ -70,7 +70,7 @@ final class SelectSelector extends AbstractSelector {
             readSet = new FdSet();
             writeSet = new FdSet();
             exceptSet = new FdSet();
-            timeval = NativeBuffer.allocate(16);
+            timespec = NativeBuffer.allocate(Kernel.TIMESPEC_SIZE);
             readMaster.set(wakeupFd);
             maxFd = wakeupFd;
         } catch (IOException | RuntimeException | Error e) {
@@ -159,19 +159,9 @@ final class SelectSelector extends AbstractSelector {
     }
 
     private int select(long timeoutNanos) throws NativeIOException {
-        long tv = 0; // NULL: no timeout
-        if (timeoutNanos >= 0) {
-            long seconds = timeoutNanos / 1_000_000_000L;
-            long micros = (timeoutNanos % 1_000_000_000L + 999) / 1000; // round up, never down to 0
-            if (micros == 1_000_000) {
-                seconds++;
-                micros = 0;
-            }
-            timeval.putLong(0, seconds);
-            timeval.putLong(8, micros);
-            tv = timeval.address();
-        }
-        return Kernel.select(nfds, readSet.address(), writeSet.address(), exceptSet.address(), tv);
+        // pselect(2), not select(2): its timespec takes the timeout to the nanosecond (TIMEOUT-POSITIVE).
+        return Kernel.select(nfds, readSet.address(), writeSet.address(), exceptSet.address(), timeoutNanos,
+                timespec);
     }
 
     /** After EBADF: moves every closed descriptor out of the working sets into closedFds. */
@@ -242,8 +232,8 @@ final class SelectSelector extends AbstractSelector {
                 s.free();
             }
         }
-        if (timeval != null) {
-            timeval.free();
+        if (timespec != null) {
+            timespec.free();
         }
     }
 }

@@ -19,12 +19,14 @@ public final class Linux {
     public static final int ENOENT = 2;
     public static final int EINTR = 4;
     public static final int EBADF = 9;
+    public static final int EFAULT = 14;
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
     public static final int EMFILE = 24;
     public static final int ENOSPC = 28;
+    public static final int ENOSYS = 38;
     public static final int EPIPE = 32;
     public static final int ELOOP = 40;
     public static final int ENOPROTOOPT = 92;
@@ -112,6 +114,16 @@ public final class Linux {
 
     // select(2): glibc's fd_set is a fixed bitmap of FD_SETSIZE bits.
     public static final int FD_SETSIZE = 1024;
+
+    // prctl(2): a thread's timer slack, in nanoseconds
+    public static final int PR_SET_TIMERSLACK = 29;
+    public static final int PR_GET_TIMERSLACK = 30;
+
+    // ppoll(2), pselect6, epoll_pwait2(2): the kernel's sigset_t is _NSIG / 8 = 8 bytes, and a sigsetsize
+    // other than that is EINVAL (set_user_sigmask in kernel/signal.c).
+    public static final int SIGSET_SIZE = 8;
+    // struct timespec: tv_sec and tv_nsec, both 64-bit on every supported CPU.
+    public static final int TIMESPEC_SIZE = 16;
 
     // getrlimit(2)
     public static final int RLIMIT_NOFILE = 7;

@@ -10,6 +10,7 @@ import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
 import jnr.ffi.Platform;
+import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 
 /**
@@ -31,7 +32,7 @@ public final class Native {
     private static final Throwable UNAVAILABLE;
 
     /**
-     * Whether the hot calls (read, write, poll and epoll_wait) go straight to the kernel through
+     * Whether the hot calls (read, write, poll, ppoll and epoll_wait) go straight to the kernel through
      * {@code syscall(2)} instead of libc's wrappers of the same name.
      *
      * <p>Those wrappers are POSIX cancellation points: in a process with more than one thread (a JVM
@@ -41,8 +42,10 @@ public final class Native {
      * {@code syscall(2)}, which is not a cancellation point. The JVM never cancels threads with
      * {@code pthread_cancel}, so nothing is lost. Only on x86-64, whose system call numbers follow
      * (checked against libc by NativeSyscallsTest); elsewhere, or with {@code -Diomux.libcWrappers=true},
-     * libc's wrappers are called. select stays with libc: its five arguments after the number would make
-     * six, which jnr-ffi passes wrongly ({@link LibC}), and its wrapper costs once per wait, not per event.
+     * libc's wrappers are called. ppoll goes through syscall(2) too, with six arguments, one a Pointer
+     * ({@link LibC}, jnr/jnr-ffi#181). select and pselect stay with libc: pselect6's six arguments after the
+     * number would make seven, which jnr-ffi passes through a buffer allocated per call, and the wrapper
+     * costs once per wait, not per event.
      */
     static final boolean DIRECT_SYSCALLS;
 
@@ -51,6 +54,7 @@ public final class Native {
     static final long SYS_WRITE = 1;
     static final long SYS_POLL = 7;
     static final long SYS_EPOLL_WAIT = 232;
+    static final long SYS_PPOLL = 271;
 
     static {
         LibC lib = null;
@@ -139,6 +143,78 @@ public final class Native {
      */
     public static int poll(long fds, long nfds, int timeout) {
         return DIRECT_SYSCALLS ? (int) C.syscall(SYS_POLL, fds, nfds, timeout, 0) : C.poll(fds, nfds, timeout);
+    }
+
+    /**
+     * ppoll(2): poll with a {@code struct timespec} timeout, nanoseconds. The kernel writes the time left
+     * back into it (as select(2) does; the libc wrapper does too), so fill it before every call.
+     *
+     * @param fds      the address of the pollfd array
+     * @param nfds     its length
+     * @param timespec the address of a {@code struct timespec}, or 0 to wait without a timeout
+     * @param sigmask  the address of a {@code sigset_t} to wait with, or 0 to keep the thread's mask
+     * @return the count of ready entries, or -1
+     */
+    public static int ppoll(long fds, long nfds, long timespec, long sigmask) {
+        return DIRECT_SYSCALLS
+                ? (int) C.syscall(SYS_PPOLL, fds, nfds, timespec, pointer(sigmask), Linux.SIGSET_SIZE)
+                : C.ppoll(fds, nfds, timespec, sigmask);
+    }
+
+    /**
+     * pselect(2) through libc (the pselect6 system call, whose sixth argument is a pointer to a pair:
+     * the mask and its size, which glibc builds).
+     *
+     * @param nfds      the highest descriptor in the sets, plus one
+     * @param readfds   address of an fd_set, or 0
+     * @param writefds  address of an fd_set, or 0
+     * @param exceptfds address of an fd_set, or 0
+     * @param timespec  the address of a {@code struct timespec}, or 0 to wait without a timeout
+     * @param sigmask   the address of a {@code sigset_t} to wait with, or 0 to keep the thread's mask
+     * @return the count of set bits, or -1
+     */
+    public static int pselect(int nfds, long readfds, long writefds, long exceptfds, long timespec, long sigmask) {
+        return C.pselect(nfds, readfds, writefds, exceptfds, timespec, pointer(sigmask));
+    }
+
+    /** A Pointer for a sixth-argument binding (LibC, jnr/jnr-ffi#181): null, allocating nothing, for 0. */
+    private static Pointer pointer(long address) {
+        return address == 0 ? null : Pointer.wrap(RUNTIME, address);
+    }
+
+    /**
+     * epoll_pwait2(2) (Linux 5.11, glibc 2.35): epoll_wait with a {@code struct timespec} timeout, which
+     * the kernel only reads.
+     *
+     * @param epfd      the epoll instance
+     * @param events    the address of the event array
+     * @param maxEvents its length
+     * @param timespec  the address of a {@code struct timespec}, or 0 to wait without a timeout
+     * @param sigmask   the address of a {@code sigset_t} to wait with, or 0 to keep the thread's mask
+     * @return the count of events, or -1 (ENOSYS on a kernel before 5.11)
+     * @throws UnsatisfiedLinkError with a libc before glibc 2.35, which has no such function
+     */
+    public static int epollPwait2(int epfd, long events, int maxEvents, long timespec, long sigmask) {
+        return C.epoll_pwait2(epfd, events, maxEvents, timespec, sigmask);
+    }
+
+    /**
+     * The calling thread's timer slack, prctl(2) PR_GET_TIMERSLACK.
+     *
+     * @return nanoseconds, or -1
+     */
+    public static long timerSlack() {
+        return C.prctl(Linux.PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    }
+
+    /**
+     * Sets the calling thread's timer slack, prctl(2) PR_SET_TIMERSLACK.
+     *
+     * @param nanos at least 1 (0 means the thread's default)
+     * @return 0, or -1
+     */
+    public static int setTimerSlack(long nanos) {
+        return C.prctl(Linux.PR_SET_TIMERSLACK, nanos, 0, 0, 0);
     }
 
     /**

@@ -27,6 +27,13 @@ public final class Kernel {
     /** Bad descriptor. */
     public static final int EBADF = Linux.EBADF;
 
+    /**
+     * Bytes of the {@code struct timespec} the nanosecond waits take ({@link #select(int, long, long, long,
+     * long, NativeBuffer)}, {@link #poll(long, int, long, NativeBuffer)}, {@link #epollWait(int, long, int,
+     * long, NativeBuffer)}): allocate one {@link NativeBuffer} of this size per selector, once.
+     */
+    public static final int TIMESPEC_SIZE = Linux.TIMESPEC_SIZE;
+
     /** select(2): an fd_set holds descriptors 0..FD_SETSIZE-1 (glibc's fixed bitmap). */
     public static final int FD_SETSIZE = Linux.FD_SETSIZE;
 
@@ -113,6 +120,29 @@ public final class Kernel {
     }
 
     /**
+     * pselect(2) with no signal mask: select(2) with a nanosecond timeout, in a {@code struct timespec}
+     * the caller owns. EBADF is thrown as by {@link #select(int, long, long, long, long)}.
+     *
+     * @param nfds         the highest descriptor in the sets, plus one
+     * @param readfds      address of an fd_set, or 0
+     * @param writefds     address of an fd_set, or 0
+     * @param exceptfds    address of an fd_set, or 0
+     * @param timeoutNanos negative: no timeout; zero: do not wait; positive: at least this long
+     * @param timespec     at least {@link #TIMESPEC_SIZE} bytes, overwritten by the call
+     * @return the count of set bits, or {@link #INTERRUPTED}
+     * @throws NativeIOException for any errno but EINTR
+     */
+    public static int select(int nfds, long readfds, long writefds, long exceptfds, long timeoutNanos,
+                             NativeBuffer timespec) throws NativeIOException {
+        long ts = timeoutNanos < 0 ? 0 : timespec(timespec, timeoutNanos);
+        long slack = tightenTimerSlack(timeoutNanos);
+        int rc = Native.pselect(nfds, readfds, writefds, exceptfds, ts, 0);
+        int errno = rc < 0 ? Native.errno() : 0;
+        restoreTimerSlack(slack);
+        return waitResult(rc, errno, "pselect", "nfds", nfds);
+    }
+
+    /**
      * poll(2), the timeout rounded up to the millisecond poll takes.
      *
      * @param fds          address of the pollfd array
@@ -123,6 +153,29 @@ public final class Kernel {
      */
     public static int poll(long fds, int nfds, long timeoutNanos) throws NativeIOException {
         return waitResult(Native.poll(fds, nfds, toMillisCeil(timeoutNanos)), "poll", "nfds", nfds);
+    }
+
+    /**
+     * poll(2) with a nanosecond timeout: a positive one goes to ppoll(2) (no signal mask) in a
+     * {@code struct timespec} the caller owns; none and zero go to poll(2) as -1 and 0.
+     *
+     * @param fds          address of the pollfd array
+     * @param nfds         its length
+     * @param timeoutNanos negative: no timeout; zero: do not wait; positive: at least this long
+     * @param timespec     at least {@link #TIMESPEC_SIZE} bytes, overwritten by the call
+     * @return the count of entries with events, or {@link #INTERRUPTED}
+     * @throws NativeIOException for any errno but EINTR
+     */
+    public static int poll(long fds, int nfds, long timeoutNanos, NativeBuffer timespec) throws NativeIOException {
+        if (timeoutNanos <= 0) {
+            return poll(fds, nfds, timeoutNanos);
+        }
+        long ts = timespec(timespec, timeoutNanos);
+        long slack = tightenTimerSlack(timeoutNanos);
+        int rc = Native.ppoll(fds, nfds, ts, 0);
+        int errno = rc < 0 ? Native.errno() : 0;
+        restoreTimerSlack(slack);
+        return waitResult(rc, errno, "ppoll", "nfds", nfds);
     }
 
     /**
@@ -192,6 +245,65 @@ public final class Kernel {
     }
 
     /**
+     * epoll_wait(2) with a nanosecond timeout: a positive one goes to epoll_pwait2(2) (no signal mask) in
+     * a {@code struct timespec} the caller owns, where the kernel (5.11) and libc (glibc 2.35) have it
+     * ({@link #hasEpollPwait2()}); elsewhere, and for none and zero, to epoll_wait(2), rounded up to its
+     * milliseconds.
+     *
+     * @param epfd         the epoll instance
+     * @param events       address of the event array
+     * @param maxEvents    its length
+     * @param timeoutNanos negative: no timeout; zero: do not wait; positive: at least this long
+     * @param timespec     at least {@link #TIMESPEC_SIZE} bytes
+     * @return the count of events, or {@link #INTERRUPTED}
+     * @throws NativeIOException for any errno but EINTR
+     */
+    public static int epollWait(int epfd, long events, int maxEvents, long timeoutNanos, NativeBuffer timespec)
+            throws NativeIOException {
+        if (timeoutNanos > 0 && EpollPwait2.available) {
+            long ts = timespec(timespec, timeoutNanos);
+            long slack = tightenTimerSlack(timeoutNanos);
+            int rc = Native.epollPwait2(epfd, events, maxEvents, ts, 0);
+            int errno = rc < 0 ? Native.errno() : 0;
+            restoreTimerSlack(slack);
+            if (rc >= 0 || errno != Linux.ENOSYS) {
+                return waitResult(rc, errno, "epoll_pwait2", "epfd", epfd);
+            }
+            EpollPwait2.available = false; // the probe passed, yet this kernel has none: a seccomp filter?
+        }
+        return epollWait(epfd, events, maxEvents, timeoutNanos);
+    }
+
+    /**
+     * Tells whether epoll_pwait2(2) works here: Linux 5.11 or later, glibc 2.35 or later, and no seccomp
+     * filter refusing it. Without it, epoll's timeouts are rounded up to epoll_wait's milliseconds.
+     *
+     * @return true if {@link #epollWait(int, long, int, long, NativeBuffer)} waits to the nanosecond
+     */
+    public static boolean hasEpollPwait2() {
+        return EpollPwait2.available;
+    }
+
+    /** Whether epoll_pwait2 works, probed once on an invalid descriptor: EBADF if it does. */
+    private static final class EpollPwait2 {
+        static volatile boolean available = probe();
+
+        private EpollPwait2() {
+        }
+
+        private static boolean probe() {
+            if (Native.unavailabilityCause() != null) {
+                return false;
+            }
+            try {
+                return Native.epollPwait2(-1, 0, 1, 0, 0) < 0 && Native.errno() == EBADF;
+            } catch (UnsatisfiedLinkError libcBefore235) {
+                return false;
+            }
+        }
+    }
+
+    /**
      * Checks the result of a call a port binds itself (through jnr-ffi, with {@code @SaveError}): reads
      * errno right away, as the next such call overwrites it.
      *
@@ -222,12 +334,57 @@ public final class Kernel {
         return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 
+    /** Writes a positive or zero timeout into a {@code struct timespec}; returns its address. */
+    private static long timespec(NativeBuffer timespec, long timeoutNanos) {
+        if (timespec.size() < TIMESPEC_SIZE) {
+            throw new IllegalArgumentException("a struct timespec needs Kernel.TIMESPEC_SIZE (" + TIMESPEC_SIZE
+                    + ") bytes; got a NativeBuffer of " + timespec.size());
+        }
+        timespec.putLong(0, timeoutNanos / 1_000_000_000L);
+        timespec.putLong(8, timeoutNanos % 1_000_000_000L);
+        return timespec.address();
+    }
+
+    /**
+     * The kernel lets a timed wait end up to the thread's timer slack late (50 us by default, prctl(2)
+     * PR_SET_TIMERSLACK), or 0.1% of the timeout if that is more (select_estimate_accuracy in fs/select.c,
+     * used by select, poll and epoll alike): a 50 us wait would take about 100 us. For the length of a
+     * wait so short that the slack is more than 0.1% of it, the thread's slack is lowered to that 0.1%
+     * (at least 1 ns) and then put back: a wait ends within 0.1% of its timeout, whatever its length.
+     *
+     * @return the slack to put back, or 0 if it was left alone
+     */
+    private static long tightenTimerSlack(long timeoutNanos) {
+        if (timeoutNanos <= 0 || timeoutNanos >= SLACK_FREE_NANOS) {
+            return 0;
+        }
+        long slack = Native.timerSlack();
+        long wanted = Math.max(1, timeoutNanos / 1000);
+        if (slack <= wanted || Native.setTimerSlack(wanted) < 0) {
+            return 0;
+        }
+        return slack;
+    }
+
+    /** A timeout this long or longer keeps the thread's slack: 0.1% of it exceeds even a 1 ms slack. */
+    private static final long SLACK_FREE_NANOS = 1_000_000_000L;
+
+    private static void restoreTimerSlack(long slack) {
+        if (slack > 0) {
+            Native.setTimerSlack(slack);
+        }
+    }
+
     /** A wait's result: a count passes, EINTR becomes INTERRUPTED; the message is built only on failure. */
     private static int waitResult(int rc, String call, String argName, int arg) throws NativeIOException {
+        return waitResult(rc, rc < 0 ? Native.errno() : 0, call, argName, arg);
+    }
+
+    /** {@link #waitResult(int, String, String, int)} with the errno read right after the call. */
+    private static int waitResult(int rc, int errno, String call, String argName, int arg) throws NativeIOException {
         if (rc >= 0) {
             return rc;
         }
-        int errno = Native.errno();
         if (errno == Linux.EINTR) {
             return INTERRUPTED;
         }

@@ -98,12 +98,27 @@ final class TimingScenarios {
     private static final Duration SUB_MILLISECOND = Duration.ofNanos(900_000);
     private static final int SUB_MILLISECOND_SELECTS = 100;
 
+    /** A timeout far below a millisecond, which a call taking a timespec honours, and how many selects of it. */
+    private static final Duration MICROSECONDS = Duration.ofNanos(50_000);
+    private static final int MICROSECOND_SELECTS = 200;
+    /**
+     * What each select of 50 us may take besides waiting for a CPU, the median of {@link Waits#ROUNDS}
+     * batches: ten times its timeout, room for the timer's wake-up latency (80 to 90 us each in all on a
+     * loaded 2-core VM, as from C), and half the millisecond a call that takes milliseconds (epoll_wait,
+     * poll) rounds 50 us up to.
+     */
+    private static final long MICROSECOND_BUDGET_NANOS = 500_000;
+
     /**
      * A positive timeout with nothing ready: the contract's case (never early, sub-millisecond values
      * included); then {@link Waits#ROUNDS} batches of {@link #SUB_MILLISECOND_SELECTS} selects of 900 us,
-     * which must sleep (poll and epoll_wait take milliseconds: 900 us rounded down is a zero timeout, and
-     * the select busy-loops to its deadline); then {@link Waits#ROUNDS} selects of {@link #TIMED_MILLIS} ms,
-     * which must sleep and return within {@link Waits#LATE_MILLIS} of their timeout (medians).
+     * which must sleep (900 us rounded down to milliseconds is a zero timeout, and the select busy-loops to
+     * its deadline); then {@link Waits#ROUNDS} batches of {@link #MICROSECOND_SELECTS} selects of 50 us,
+     * which must wait at least 50 us each and, the median batch, less than
+     * {@link #MICROSECOND_BUDGET_NANOS} each besides the time the thread waited for a CPU (which a loaded
+     * machine adds after each wake-up): the timeout reaches the kernel in nanoseconds, not rounded up to a
+     * millisecond, which is slept however loaded the machine; then {@link Waits#ROUNDS} selects of {@link #TIMED_MILLIS} ms, which must sleep and
+     * return within {@link Waits#LATE_MILLIS} of their timeout (medians).
      */
     static void positive(Run run) throws Exception {
         run.contract(SelectorContract::aPositiveTimeoutWaitsAtLeastThatLong);
@@ -128,6 +143,29 @@ final class TimingScenarios {
         long batch = SUB_MILLISECOND.toNanos() * SUB_MILLISECOND_SELECTS;
         assertThat(batches.medianNanos()).as("%s: %d selects of 900 us wait at least %s", run.backend(),
                 SUB_MILLISECOND_SELECTS, Waits.ms(batch)).isGreaterThanOrEqualTo(batch);
+        Waits.Costs micro = new Waits.Costs();
+        for (int round = 0; round < Waits.ROUNDS; round++) {
+            Waits.Waited w = Waits.measure(() -> {
+                for (int i = 0; i < MICROSECOND_SELECTS; i++) {
+                    List<Ready> got = sel.select(MICROSECONDS);
+                    if (!got.isEmpty()) {
+                        return got;
+                    }
+                }
+                return List.of();
+            });
+            assertThat(w.got()).as("%s: select(50 us) with nothing ready", run.backend()).isEmpty();
+            micro.add(w);
+        }
+        long microBatch = MICROSECONDS.toNanos() * MICROSECOND_SELECTS;
+        assertThat(micro.medianNanos()).as("%s: %d selects of 50 us wait at least %s", run.backend(),
+                MICROSECOND_SELECTS, Waits.ms(microBatch)).isGreaterThanOrEqualTo(microBatch);
+        assertThat(micro.medianNanosBesidesRunDelay() / MICROSECOND_SELECTS).as("%s: a select(50 us) with nothing "
+                + "ready takes less than %d us besides waiting for a CPU (the median of %d batches of %d: %s): the "
+                + "timeout reaches the kernel in "
+                + "nanoseconds (pselect, ppoll, epoll_pwait2), not rounded up to a millisecond", run.backend(),
+                MICROSECOND_BUDGET_NANOS / 1_000, Waits.ROUNDS, MICROSECOND_SELECTS, micro)
+                .isLessThan(MICROSECOND_BUDGET_NANOS);
         Waits.Costs timed = new Waits.Costs();
         for (int round = 0; round < Waits.ROUNDS; round++) {
             Waits.Waited w = Waits.select(sel, Duration.ofMillis(TIMED_MILLIS));
@@ -137,7 +175,8 @@ final class TimingScenarios {
             timed.add(w);
         }
         run.note(Waits.ROUNDS + " x " + SUB_MILLISECOND_SELECTS
-                + " selects of 900 us: " + batches + "; " + Waits.ROUNDS + " selects of " + TIMED_MILLIS + " ms: - ("
+                + " selects of 900 us: " + batches + "; " + Waits.ROUNDS + " x " + MICROSECOND_SELECTS
+                + " selects of 50 us: " + micro + "; " + Waits.ROUNDS + " selects of " + TIMED_MILLIS + " ms: - ("
                 + timed + ")");
         batches.checkCpu(run, SUB_MILLISECOND_SELECTS + " selects of 900 us (rounded up, never down to a zero "
                 + "timeout)", Waits.cpuBudgetNanos(SUB_MILLISECOND_SELECTS, batch));

@@ -228,6 +228,19 @@ final class Waits {
         }
 
         /**
+         * The median of what each took apart from the time its thread waited for a CPU: how long it slept
+         * and ran. A select that sleeps a millisecond sleeps it however loaded the machine; one woken after
+         * 50 us may then wait far longer for a CPU on a loaded one.
+         */
+        long medianNanosBesidesRunDelay() {
+            long[] own = new long[rounds];
+            for (int i = 0; i < rounds; i++) {
+                own[i] = nanos[i] - runDelay[i];
+            }
+            return median(own);
+        }
+
+        /**
          * Checks that the median CPU time is within {@code budget}: for waits shorter than a time slice.
          *
          * @param what what was measured, e.g. "100 selects of 900 us"

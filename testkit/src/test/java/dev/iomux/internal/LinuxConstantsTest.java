@@ -43,6 +43,8 @@ class LinuxConstantsTest {
         m.put("ENOENT", pair(Linux.ENOENT, Errno.ENOENT));
         m.put("EINTR", pair(Linux.EINTR, Errno.EINTR));
         m.put("EBADF", pair(Linux.EBADF, Errno.EBADF));
+        m.put("EFAULT", pair(Linux.EFAULT, Errno.EFAULT));
+        m.put("ENOSYS", pair(Linux.ENOSYS, Errno.ENOSYS));
         m.put("EAGAIN", pair(Linux.EAGAIN, Errno.EAGAIN));
         m.put("ENOMEM", pair(Linux.ENOMEM, Errno.ENOMEM));
         m.put("EEXIST", pair(Linux.EEXIST, Errno.EEXIST));
@@ -110,6 +112,7 @@ class LinuxConstantsTest {
      * SocketsTest (F_DUPFD_CLOEXEC, FIONREAD, SIOCATMARK, EFD_*).
      */
     private static final Set<String> NOT_IN_JNR_CONSTANTS = Set.of(
+            "PR_SET_TIMERSLACK", "PR_GET_TIMERSLACK", "SIGSET_SIZE", "TIMESPEC_SIZE",
             "F_DUPFD_CLOEXEC", "IPV6_V6ONLY", "FIONREAD", "SIOCATMARK", "EFD_NONBLOCK", "EFD_CLOEXEC",
             "POLLIN", "POLLPRI", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL", "POLLRDHUP",
             "EPOLL_CLOEXEC", "EPOLL_CTL_ADD", "EPOLL_CTL_DEL", "EPOLL_CTL_MOD",

@@ -1,5 +1,6 @@
 package dev.iomux.internal.binding;
 
+import jnr.ffi.Pointer;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.intptr_t;
@@ -24,8 +25,15 @@ import jnr.ffi.types.ssize_t;
  * save errno, right after the native call, so {@code Native.errno()} read immediately after a failed
  * call is that call's errno and never a stale value from the JVM.
  *
- * <p>No function here takes more than five arguments: jnr-ffi 2.3 passes a sixth one as garbage on
- * x86-64 (jnr/jnr-ffi#181, seen here with {@code syscall(SYS_select, ...)}); NativeSyscallsTest keeps it so.
+ * <p>Six arguments: on x86-64 jnr-ffi compiles a call of at most six integer arguments and no object
+ * into a stub of its own ({@code X86_64StubCompiler}), which loads the sixth from the wrong stack slot
+ * (the return address): jnr/jnr-ffi#181, open, seen here as EINVAL from ppoll's sigsetsize and as
+ * pselect ignoring its mask. A method with a {@link Pointer} parameter and more than four parameters is
+ * never given that stub: jnr-ffi calls it through jffi's generic invoker (the path every call takes
+ * with {@code -Djnr.ffi.x86asm.enabled=false}), which passes all six right, and a null or direct
+ * Pointer allocates nothing. So a six-argument function here types one argument as {@link Pointer},
+ * whatever flags the JVM runs with (no more than six: a seventh takes jnr-ffi's buffer path, which
+ * allocates per call). NativeSyscallsTest checks both, and the sixth argument reaching the kernel.
  *
  * <p>{@code fcntl} and {@code ioctl} are variadic in C; they are declared with a fixed third argument,
  * which the x86-64, AArch64 and RISC-V calling conventions pass in the same register as a variadic
@@ -90,10 +98,22 @@ public interface LibC {
 
     @SaveError int epoll_wait(int epfd, @intptr_t long events, int maxevents, int timeout);
 
+    @SaveError int ppoll(@intptr_t long fds, @intptr_t long nfds, @intptr_t long timeout, @intptr_t long sigmask);
+
+    /** Six arguments: {@code sigmask} is a Pointer, see the class comment (jnr/jnr-ffi#181). */
+    @SaveError int pselect(int nfds, @intptr_t long readfds, @intptr_t long writefds, @intptr_t long exceptfds,
+                           @intptr_t long timeout, Pointer sigmask);
+
+    /** glibc 2.35 and later; with an older libc the call fails with UnsatisfiedLinkError. */
+    @SaveError int epoll_pwait2(int epfd, @intptr_t long events, int maxevents, @intptr_t long timeout,
+                                @intptr_t long sigmask);
+
     // --- process -----------------------------------------------------------------------------
     @SaveError int getrlimit(int resource, @intptr_t long rlim);
 
     @SaveError int setrlimit(int resource, @intptr_t long rlim);
+
+    @SaveError int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 
     /**
      * The generic system call entry, variadic in C and declared here with four arguments after the number:
@@ -101,4 +121,11 @@ public interface LibC {
      * as fixed ones. {@code Native} calls the hot system calls through it on x86-64.
      */
     @SaveError long syscall(long number, long a1, long a2, long a3, long a4);
+
+    /**
+     * {@link #syscall(long, long, long, long, long)} with a fifth argument after the number, six in all:
+     * {@code a4} is a Pointer, see the class comment (jnr/jnr-ffi#181). For ppoll, whose fourth is the
+     * signal mask.
+     */
+    @SaveError long syscall(long number, long a1, long a2, long a3, Pointer a4, long a5);
 }

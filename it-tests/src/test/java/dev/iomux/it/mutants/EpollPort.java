@@ -44,6 +44,7 @@ final class EpollPort extends AbstractSelector {
     private int epfd = -1;
     private NativeBuffer ready;
     private NativeBuffer ctlEvent;
+    private NativeBuffer timespec;
 
     static EpollPort open(String name, Capabilities capabilities, Mutant mutant) throws IOException {
         return new EpollPort(name, capabilities, mutant, Waker.pipe(name + " selector"));
@@ -55,6 +56,7 @@ final class EpollPort extends AbstractSelector {
         try {
             ready = NativeBuffer.allocate(MAX_EVENTS * EVENT);
             ctlEvent = NativeBuffer.allocate(EVENT);
+            timespec = NativeBuffer.allocate(Kernel.TIMESPEC_SIZE);
             epfd = Kernel.epollCreate();
             ctl(Kernel.EPOLL_CTL_ADD, waker.fd(), PollBits.POLLIN, 0); // id 0: the waker
         } catch (IOException | RuntimeException | Error e) {
@@ -99,7 +101,7 @@ final class EpollPort extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        return Kernel.epollWait(epfd, ready.address(), MAX_EVENTS, timeoutNanos);
+        return Kernel.epollWait(epfd, ready.address(), MAX_EVENTS, timeoutNanos, timespec);
     }
 
     @Override
@@ -126,6 +128,9 @@ final class EpollPort extends AbstractSelector {
         }
         if (ready != null) {
             ready.free();
+        }
+        if (timespec != null) {
+            timespec.free();
         }
         if (ctlEvent != null) {
             ctlEvent.free();

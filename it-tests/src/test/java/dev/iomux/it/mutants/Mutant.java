@@ -90,6 +90,8 @@ enum Mutant {
             + "is a busy loop", "TIMEOUT-BLOCK"),
     TIMEOUT_ROUNDED_DOWN(Port.POLL, "nanoseconds to milliseconds rounded down: a sub-millisecond wait is a "
             + "poll(0), spun until the deadline", "TIMEOUT-POSITIVE"),
+    TIMEOUT_IN_MILLISECONDS(Port.POLL, "a positive timeout rounded up to poll(2)'s milliseconds instead of passed "
+            + "to ppoll(2) whole: a 50 us wait takes a millisecond", "TIMEOUT-POSITIVE"),
     TIMEOUT_INT_OVERFLOW(Port.POLL, "(int) nanos / 1e6, the cast first: timeouts over 2.1 s wrap, to a shorter "
             + "wait or to none at all (negative: no timeout)", "TIMEOUT-POSITIVE", "WAKEUP"),
     EINTR_SURFACED(Port.POLL, "EINTR thrown as an error instead of retried", "EINTR-RETRY"),

@@ -61,6 +61,7 @@ final class PollPort extends AbstractSelector {
     private final Mutant mutant; // null: the clean port
     private final boolean filters;
     private NativeBuffer pollfds;
+    private NativeBuffer timespec;
     private int capacity;
     private int[] fdAt = new int[INITIAL_SLOTS]; // the descriptor of each slot
     private int[] idAt = new int[INITIAL_SLOTS]; // the registration id of each slot
@@ -78,6 +79,7 @@ final class PollPort extends AbstractSelector {
         this.filters = filters;
         try {
             pollfds = NativeBuffer.allocate(INITIAL_SLOTS * POLLFD);
+            timespec = NativeBuffer.allocate(Kernel.TIMESPEC_SIZE);
             capacity = INITIAL_SLOTS;
             put(WAKEUP_SLOT, waker.fd(), POLLIN, 0);
             nfds = 1;
@@ -175,7 +177,8 @@ final class PollPort extends AbstractSelector {
         int n = mutant == Mutant.NFDS_OFF_BY_ONE ? nfds - 1 : nfds;
         for (;;) {
             // EINTR comes back as INTERRUPTED: the base retries with the time left (EINTR-RETRY).
-            int rc = Kernel.poll(pollfds.address(), n, timeout);
+            int rc = mutant == Mutant.TIMEOUT_IN_MILLISECONDS ? Kernel.poll(pollfds.address(), n, timeout)
+                    : Kernel.poll(pollfds.address(), n, timeout, timespec);
             if (rc == INTERRUPTED) {
                 if (mutant == Mutant.EINTR_SURFACED) {
                     throw new NativeIOException("poll(nfds=" + n + ")", 4, null);
@@ -188,7 +191,7 @@ final class PollPort extends AbstractSelector {
         }
     }
 
-    /** Kernel.poll rounds a timeout up to poll(2)'s milliseconds; the mutants get there first. */
+    /** Kernel.poll passes a positive timeout to ppoll(2) in nanoseconds; the mutants get there first. */
     private long timeout(long timeoutNanos) {
         if (mutant == Mutant.NO_TIMEOUT_AS_ZERO && timeoutNanos < 0) {
             return 0;
@@ -269,6 +272,9 @@ final class PollPort extends AbstractSelector {
     protected void implClose() {
         if (pollfds != null && mutant != Mutant.ARRAY_LEAKED_ON_CLOSE) {
             pollfds.free();
+        }
+        if (timespec != null) {
+            timespec.free();
         }
     }
 }
