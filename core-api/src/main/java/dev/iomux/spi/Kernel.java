@@ -349,8 +349,10 @@ public final class Kernel {
      * The kernel lets a timed wait end up to the thread's timer slack late (50 us by default, prctl(2)
      * PR_SET_TIMERSLACK), or 0.1% of the timeout if that is more (select_estimate_accuracy in fs/select.c,
      * used by select, poll and epoll alike): a 50 us wait would take about 100 us. For the length of a
-     * wait so short that the slack is more than 0.1% of it, the thread's slack is lowered to that 0.1%
-     * (at least 1 ns) and then put back: a wait ends within 0.1% of its timeout, whatever its length.
+     * wait shorter than a millisecond, the thread's slack is lowered to 0.1% of it (at least 1 ns) and
+     * then put back. Longer waits keep the thread's slack (at most 5% of the wait with the default): the
+     * two prctl calls and the one to read it are not worth it there, and an event loop's usual timer
+     * wait (milliseconds) pays nothing.
      *
      * @return the slack to put back, or 0 if it was left alone
      */
@@ -366,8 +368,8 @@ public final class Kernel {
         return slack;
     }
 
-    /** A timeout this long or longer keeps the thread's slack: 0.1% of it exceeds even a 1 ms slack. */
-    private static final long SLACK_FREE_NANOS = 1_000_000_000L;
+    /** A timeout this long or longer keeps the thread's slack. */
+    private static final long SLACK_FREE_NANOS = 1_000_000L;
 
     private static void restoreTimerSlack(long slack) {
         if (slack > 0) {
