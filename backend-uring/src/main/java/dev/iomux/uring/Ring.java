@@ -6,7 +6,11 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.Invoker;
 import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Type;
 import dev.iomux.NativeIOException;
 import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
@@ -83,6 +87,20 @@ final class Ring {
     private static final int SQE_SIZE = 64;
     private static final int CQE_SIZE = 16;
     private static final int EXT_ARG_SIZE = 24; // struct io_uring_getevents_arg
+
+    // syscall(2) through jffi itself for the six-argument calls (see UringLib on jnr-ffi's sixth argument;
+    // jffi's invokeN6 passes all six, as UringBindingTest shows).
+    private static final Invoker INVOKER = Invoker.getInstance();
+    private static final long SYSCALL = com.kenai.jffi.Library.getDefault().getSymbolAddress("syscall");
+    private static final CallContext SYSCALL6 = CallContext.getCallContext(Type.SINT64,
+            new Type[] {Type.SINT64, Type.SINT64, Type.SINT64, Type.SINT64, Type.SINT64, Type.SINT64},
+            CallingConvention.DEFAULT, true);
+
+    /** A six-argument C call through jffi (for the binding's test: libc's mmap at an offset). */
+    static long call6(String symbol, long a1, long a2, long a3, long a4, long a5, long a6) {
+        long fn = com.kenai.jffi.Library.getDefault().getSymbolAddress(symbol);
+        return INVOKER.invokeN6(SYSCALL6, fn, a1, a2, a3, a4, a5, a6);
+    }
 
     private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
@@ -272,18 +290,18 @@ final class Ring {
     long enter(boolean wait, long timeoutNanos) {
         int toSubmit = pending();
         long rc;
-        if (!wait) {
-            // GETEVENTS with min_complete 0 flushes overflowed CQEs and runs deferred completions.
-            rc = LIB.syscall(SYS_IO_URING_ENTER, fd, toSubmit, 0, ENTER_GETEVENTS, 0, 0);
+        if (!wait || timeoutNanos < 0) {
+            // No timeout to pass: sig NULL, and the kernel ignores the size after it, so six arguments of
+            // syscall(2) do, through jffi's allocation-free invokeN6 (a selectNow allocates nothing). GETEVENTS
+            // with min_complete 0 flushes overflowed CQEs and runs pending completions without waiting.
+            rc = INVOKER.invokeN6(SYSCALL6, SYSCALL, SYS_IO_URING_ENTER, fd, toSubmit, wait ? 1 : 0, ENTER_GETEVENTS, 0);
         } else {
             NativeBuffer arg = waitArg;
-            if (timeoutNanos < 0) {
-                arg.putLong(16, 0); // ts NULL: no timeout
-            } else {
-                arg.putLong(EXT_ARG_SIZE, timeoutNanos / 1_000_000_000);
-                arg.putLong(EXT_ARG_SIZE + 8, timeoutNanos % 1_000_000_000);
-                arg.putLong(16, arg.address() + EXT_ARG_SIZE);
-            }
+            arg.putLong(EXT_ARG_SIZE, timeoutNanos / 1_000_000_000);
+            arg.putLong(EXT_ARG_SIZE + 8, timeoutNanos % 1_000_000_000);
+            arg.putLong(16, arg.address() + EXT_ARG_SIZE);
+            // Seven arguments of syscall(2): jnr-ffi's generic path, which allocates a small buffer per call
+            // (a timed wait blocks anyway; jffi has no allocation-free call beyond six arguments).
             rc = LIB.syscall(SYS_IO_URING_ENTER, fd, toSubmit, 1, ENTER_GETEVENTS | ENTER_EXT_ARG, arg.address(),
                     EXT_ARG_SIZE);
         }

@@ -9,6 +9,8 @@ import dev.iomux.Capability;
 import dev.iomux.NativeIOException;
 import dev.iomux.spi.AbstractSelector;
 import dev.iomux.spi.ChangedFds;
+import dev.iomux.spi.Kernel;
+import dev.iomux.spi.NativeBuffer;
 import dev.iomux.spi.PollBits;
 import dev.iomux.spi.Registration;
 import dev.iomux.spi.Waker;
@@ -37,7 +39,7 @@ import dev.iomux.spi.Waker;
  */
 final class UringSelector extends AbstractSelector {
     static final Capabilities CAPABILITIES = Capabilities.of(
-            EnumSet.of(Capability.ONESHOT, Capability.PRIORITY, Capability.ERROR_HANGUP, Capability.READ_HANGUP),
+            EnumSet.of(Capability.ONESHOT, Capability.ERROR_HANGUP, Capability.READ_HANGUP),
             Capabilities.UNLIMITED);
 
     /** user_data of the waker's poll. */
@@ -49,6 +51,7 @@ final class UringSelector extends AbstractSelector {
 
     private final Ring ring;
     private final int wakerFd;
+    private NativeBuffer pollfd;            // state lock: one struct pollfd, to check an error (reported)
     private boolean wakerMultishot = true;
     private int arms;                      // state lock: the arm counter of the user_data
     private long[] inFlight = new long[64]; // state lock: per fd, the user_data of its poll in flight, 0 if none
@@ -64,6 +67,7 @@ final class UringSelector extends AbstractSelector {
         wakerFd = waker.fd();
         Ring r = null;
         try {
+            pollfd = NativeBuffer.allocate(8);
             r = new Ring(SQ_ENTRIES, CQ_ENTRIES, flags);
         } catch (IOException | RuntimeException | Error e) {
             close();
@@ -216,7 +220,7 @@ final class UringSelector extends AbstractSelector {
         }
         int events;
         if (res >= 0) {
-            events = PollBits.toEvents(res);
+            events = PollBits.toEvents(reported(fd, res));
         } else {
             // EBADF: the number no longer names an open file (poll's POLLNVAL); anything else is an error
             // on the descriptor too.
@@ -229,10 +233,32 @@ final class UringSelector extends AbstractSelector {
         }
     }
 
+    /**
+     * What to report of a completed poll, as poll(2) would. A one-shot poll's result is the wake-up's key
+     * masked with the request, not the file's state: io_uring adds POLLRDHUP where it was not asked for (a
+     * socket's peer shut down: 0x2010 for a POLLPRI poll), so it is kept only if asked; and a wake-up can
+     * say POLLERR that the state no longer holds (a TCP listener's shutdown wakes its poll with POLLERR,
+     * where poll(2) sees POLLHUP), so an error is checked with poll(2) itself, a rare path.
+     */
+    private int reported(int fd, int res) throws IOException {
+        int asked = inFlightBits[fd] | PollBits.POLLERR | PollBits.POLLHUP;
+        if ((res & PollBits.POLLERR) == 0) {
+            return res & asked;
+        }
+        pollfd.putInt(0, fd);
+        pollfd.putShort(4, (short) inFlightBits[fd]);
+        pollfd.putShort(6, (short) 0);
+        int n = Kernel.poll(pollfd.address(), 1, 0);
+        return n > 0 ? pollfd.getShort(6) & 0xffff & (asked | PollBits.POLLNVAL) : 0;
+    }
+
     @Override
     protected void implClose() {
         if (ring != null) {
             ring.close();
+        }
+        if (pollfd != null) {
+            pollfd.free();
         }
     }
 

@@ -3,6 +3,8 @@ package dev.iomux.uring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -169,6 +171,53 @@ class RingFactsTest {
             ring.pollRemove(ring.nextSqe(), 4, 5);
             List<Cqe> cancelled = submitAndWait(ring, 1000);
             assertThat(cancelled).as("cancelled: the poll's last completion").contains(new Cqe(4, -Ring.ECANCELED, 0));
+        } finally {
+            ring.close();
+        }
+    }
+
+    @Test
+    @DisplayName("A one-shot poll reports the wake-up, not the state: a TCP listener's shutdown completes it with "
+            + "POLLERR where poll(2) sees POLLHUP")
+    void aPollReportsTheWakeUpNotTheState() throws IOException {
+        Ring ring = new Ring(8, 16, 0);
+        NativeBuffer pollfd = NativeBuffer.allocate(8);
+        try (Fds fds = new Fds()) {
+            int listener = fds.listener(StandardProtocolFamily.INET, 5);
+            pollAdd(ring, listener, PollBits.POLLIN | PollBits.POLLRDHUP, false, 1);
+            assertThat(submitAndWait(ring, 100)).as("no connection queued").isEmpty();
+            Sockets.shutdown(listener);
+            List<Cqe> got = submitAndWait(ring, 2000);
+            assertThat(got).as("the shutdown's wake-up").hasSize(1);
+            assertThat(got.get(0).res()).as("its result: POLLERR alone").isEqualTo(PollBits.POLLERR);
+            pollfd.putInt(0, listener);
+            pollfd.putShort(4, (short) (PollBits.POLLIN | PollBits.POLLRDHUP));
+            assertThat(Kernel.poll(pollfd.address(), 1, 0)).isEqualTo(1);
+            assertThat(pollfd.getShort(6) & (PollBits.POLLERR | PollBits.POLLHUP)).as("poll(2): the state")
+                    .isEqualTo(PollBits.POLLHUP);
+            pollAdd(ring, listener, PollBits.POLLIN | PollBits.POLLRDHUP, false, 2);
+            assertThat(submitAndWait(ring, 2000)).as("armed again, the state: POLLHUP")
+                    .containsExactly(new Cqe(2, PollBits.POLLHUP, 0));
+        } finally {
+            pollfd.free();
+            ring.close();
+        }
+    }
+
+    @Test
+    @DisplayName("A POLLPRI poll is not woken by TCP urgent data; armed again, it completes at once with POLLPRI")
+    void aPriorityPollIsNotWokenByUrgentData() throws IOException {
+        Ring ring = new Ring(8, 16, 0);
+        try (Fds fds = new Fds()) {
+            int[] c = fds.connectedPair(StandardProtocolFamily.INET);
+            pollAdd(ring, c[1], PollBits.POLLPRI, false, 1);
+            assertThat(submitAndWait(ring, 100)).as("no urgent data").isEmpty();
+            Sockets.send(c[0], ByteBuffer.wrap(new byte[] {1, 2}), 0);
+            Sockets.send(c[0], ByteBuffer.wrap(new byte[] {'u'}), Sockets.MSG_OOB);
+            assertThat(submitAndWait(ring, 300)).as("2 bytes and 1 urgent sent: the poll was not woken").isEmpty();
+            pollAdd(ring, c[1], PollBits.POLLPRI, false, 2);
+            List<Cqe> got = submitAndWait(ring, 2000);
+            assertThat(got).as("a new poll sees the state: POLLPRI").contains(new Cqe(2, PollBits.POLLPRI, 0));
         } finally {
             ring.close();
         }

@@ -71,7 +71,7 @@ class UringSelectorProviderTest {
     }
 
     @Test
-    @DisplayName("The seven-argument syscall binding maps a file at an offset (six arguments would not)")
+    @DisplayName("The binding passes a sixth and a seventh argument: a file mapped at an offset, both ways")
     void theBindingMapsAtAnOffset(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("two-pages");
         byte[] bytes = new byte[8192];
@@ -80,16 +80,22 @@ class UringSelectorProviderTest {
         Files.write(file, bytes);
         int fd = dev.iomux.io.Descriptors.openReadOnly(file);
         try {
-            long a = Ring.LIB.syscall(Ring.SYS_MMAP, 0, 4096, 1 /* PROT_READ */, 1 /* MAP_SHARED */, fd, 4096);
-            assertThat(a).as("mmap at offset 4096").isNotEqualTo(-1);
-            try {
-                assertThat(com.kenai.jffi.MemoryIO.getInstance().getByte(a)).as("the second page's first byte")
-                        .isEqualTo((byte) 2);
-            } finally {
-                Ring.LIB.munmap(a, 4096);
-            }
+            // jnr-ffi, seven arguments: syscall(SYS_mmap, addr, length, PROT_READ, MAP_SHARED, fd, offset)
+            assertSecondPage(Ring.LIB.syscall(Ring.SYS_MMAP, 0, 4096, 1, 1, fd, 4096), "syscall(SYS_mmap) through jnr-ffi");
+            // jffi's invokeN6, six arguments: libc's mmap(addr, length, PROT_READ, MAP_SHARED, fd, offset)
+            assertSecondPage(Ring.call6("mmap", 0, 4096, 1, 1, fd, 4096), "mmap through jffi's invokeN6");
         } finally {
             dev.iomux.io.Descriptors.close(fd);
+        }
+    }
+
+    private static void assertSecondPage(long address, String how) {
+        assertThat(address).as("%s at offset 4096", how).isNotEqualTo(-1);
+        try {
+            assertThat(com.kenai.jffi.MemoryIO.getInstance().getByte(address)).as("%s: the second page's first byte",
+                    how).isEqualTo((byte) 2);
+        } finally {
+            Ring.LIB.munmap(address, 4096);
         }
     }
 }
