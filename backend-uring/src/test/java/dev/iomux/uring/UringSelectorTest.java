@@ -4,8 +4,13 @@ import static dev.iomux.Events.READ;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import dev.iomux.Ready;
 import dev.iomux.Selector;
 import dev.iomux.spi.NativeBuffer;
 import dev.iomux.spi.PollBits;
@@ -59,6 +64,43 @@ class UringSelectorTest {
                     + "hang-up (revents 0x%x)", revents).isNotZero();
         } finally {
             pollfd.free();
+        }
+    }
+
+    @Test
+    @DisplayName("A poll armed by a thread that selected once and then waits elsewhere still completes for the "
+            + "thread that selects next")
+    void anotherThreadsSelectSeesAPollArmedByAParkedThread() throws Exception {
+        try (Fds fds = new Fds(); Selector sel = open()) {
+            int[] p = fds.pipe();
+            sel.register(p[0], READ);
+            CountDownLatch armed = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            Thread first = new Thread(() -> {
+                try {
+                    sel.selectNow(); // submits the POLL_ADD: this thread's request now
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } finally {
+                    armed.countDown();
+                }
+                try {
+                    done.await(); // parked in the kernel (a futex), not in the ring
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "first selector");
+            first.start();
+            try {
+                assertThat(armed.await(10, TimeUnit.SECONDS)).isTrue();
+                Fds.write(p[1], 1);
+                List<Ready> got = sel.select(Duration.ofSeconds(3));
+                assertThat(got).as("the byte, reported to this thread's select").extracting(Ready::fd)
+                        .containsExactly(p[0]);
+            } finally {
+                done.countDown();
+                first.join(10_000);
+            }
         }
     }
 }
