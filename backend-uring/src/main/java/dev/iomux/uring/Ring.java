@@ -58,6 +58,7 @@ final class Ring {
     static final int FEAT_SINGLE_MMAP = 1;
     static final int FEAT_NODROP = 1 << 1;
     static final int FEAT_EXT_ARG = 1 << 8;
+    static final int FEAT_RSRC_TAGS = 1 << 10;
     static final int FEAT_CQE_SKIP = 1 << 11;
     // io_uring_enter flags
     static final int ENTER_GETEVENTS = 1;
@@ -193,6 +194,12 @@ final class Ring {
         }
         if ((features & FEAT_EXT_ARG) == 0) {
             return "IORING_FEAT_EXT_ARG (Linux 5.11), which the waits' timeouts need";
+        }
+        if ((features & FEAT_RSRC_TAGS) == 0) {
+            // Multishot polls (IORING_POLL_ADD_MULTI) have no feature bit of their own: they came in 5.13, with
+            // IORING_FEAT_RSRC_TAGS.
+            return "multishot polls (Linux 5.13; IORING_FEAT_RSRC_TAGS, of the same release, is missing), which "
+                    + "the wake-up and EDGE keys need";
         }
         return null;
     }

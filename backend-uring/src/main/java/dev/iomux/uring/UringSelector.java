@@ -6,6 +6,7 @@ import java.util.EnumSet;
 
 import dev.iomux.Capabilities;
 import dev.iomux.Capability;
+import dev.iomux.Events;
 import dev.iomux.NativeIOException;
 import dev.iomux.spi.AbstractSelector;
 import dev.iomux.spi.ChangedFds;
@@ -32,6 +33,10 @@ import dev.iomux.spi.Waker;
  * EINVAL), so each poll is one-shot and a reported registration gets a new POLL_ADD before the next wait:
  * if the condition still holds, it completes again at once, as poll(2) would report it again.
  *
+ * <p><b>EDGE: a multishot poll</b> (IORING_POLL_ADD_MULTI), which reports each wake-up and stays armed,
+ * as EPOLLET does; it is armed again when a completion lacks IORING_CQE_F_MORE (the poll ended: CQ
+ * overflow, cancellation).
+ *
  * <p><b>Stale completions.</b> A POLL_ADD's user_data is {@code (arm << 32) | fd}, where {@code arm} counts
  * this selector's arms; the poll in flight for each descriptor is remembered with the id of the
  * registration it is for. A completion that is not the descriptor's poll in flight (cancelled, or for a
@@ -39,20 +44,22 @@ import dev.iomux.spi.Waker;
  */
 final class UringSelector extends AbstractSelector {
     static final Capabilities CAPABILITIES = Capabilities.of(
-            EnumSet.of(Capability.ONESHOT, Capability.ERROR_HANGUP, Capability.READ_HANGUP),
+            EnumSet.of(Capability.EDGE, Capability.ONESHOT, Capability.ERROR_HANGUP, Capability.READ_HANGUP),
             Capabilities.UNLIMITED);
 
     /** user_data of the waker's poll. */
     private static final long WAKER = 0;
     /** user_data of a POLL_REMOVE: arm 0 and fd -1 name no poll. */
     private static final long REMOVE = 0xffff_ffffL;
+    /** Kept beside the poll bits of an EDGE key (above the 16 bits of poll's events), never sent as such. */
+    private static final int EDGE_BIT = 1 << 24;
+    private static final int POLL_EVENTS = 0xffff;
     static final int SQ_ENTRIES = 256;
     static final int CQ_ENTRIES = 4096;
 
     private final Ring ring;
     private final int wakerFd;
     private NativeBuffer pollfd;            // state lock: one struct pollfd, to check an error (reported)
-    private boolean wakerMultishot = true;
     private int arms;                      // state lock: the arm counter of the user_data
     private long[] inFlight = new long[64]; // state lock: per fd, the user_data of its poll in flight, 0 if none
     private int[] inFlightId = new int[64]; // per fd, the registration that poll is for
@@ -84,7 +91,7 @@ final class UringSelector extends AbstractSelector {
     }
 
     private void armWaker() {
-        ring.pollAdd(sqe(), wakerFd, PollBits.POLLIN, wakerMultishot, WAKER);
+        ring.pollAdd(sqe(), wakerFd, PollBits.POLLIN, true, WAKER);
         ring.publish();
     }
 
@@ -144,14 +151,16 @@ final class UringSelector extends AbstractSelector {
             arms = 1; // arm 0 is the waker's and the removes'
         }
         long userData = ((long) arms << 32) | fd;
-        ring.pollAdd(sqe(), fd, bits, false, userData);
+        // EDGE: a multishot poll, which reports each wake-up of the file and stays armed, as EPOLLET does.
+        ring.pollAdd(sqe(), fd, bits & POLL_EVENTS, (bits & EDGE_BIT) != 0, userData);
         inFlight[fd] = userData;
         inFlightId[fd] = r.id();
         inFlightBits[fd] = bits;
     }
 
+    /** The poll bits, and {@link #EDGE_BIT} for an EDGE key, so that a change of mode re-arms the poll. */
     static int pollBits(int events) {
-        return PollBits.request(events, true);
+        return PollBits.request(events, true) | ((events & Events.EDGE) != 0 ? EDGE_BIT : 0);
     }
 
     @Override
@@ -179,7 +188,7 @@ final class UringSelector extends AbstractSelector {
                 if (userData == WAKER) {
                     wakerCompleted(res, ring.cqeFlags(i));
                 } else if (userData != REMOVE) {
-                    pollCompleted(userData, res);
+                    pollCompleted(userData, res, ring.cqeFlags(i));
                 }
             }
         } finally {
@@ -189,33 +198,32 @@ final class UringSelector extends AbstractSelector {
     }
 
     private void wakerCompleted(int res, int flags) {
-        if (res == -Ring.EINVAL && wakerMultishot) {
-            wakerMultishot = false; // before Linux 5.13: no IORING_POLL_ADD_MULTI
-            armWaker();
-            return;
-        }
         if (res > 0) {
             wakeupReady();
         }
-        if (!wakerMultishot || (flags & Ring.CQE_F_MORE) == 0) {
-            // One-shot, or a multishot poll that ended: on CQ overflow or cancellation the last CQE lacks
-            // IORING_CQE_F_MORE, and nothing more comes until it is armed again.
+        if ((flags & Ring.CQE_F_MORE) == 0) {
+            // The multishot poll ended: on CQ overflow or cancellation the last CQE lacks IORING_CQE_F_MORE,
+            // and nothing more comes until it is armed again.
             armWaker();
         }
     }
 
-    private void pollCompleted(long userData, int res) throws IOException {
+    private void pollCompleted(long userData, int res, int flags) throws IOException {
         int fd = (int) userData;
         if (fd < 0 || fd >= inFlight.length || inFlight[fd] != userData) {
             return; // cancelled, or for a registration since changed: not the poll in flight
         }
-        inFlight[fd] = 0;
+        boolean goesOn = (flags & Ring.CQE_F_MORE) != 0; // an EDGE key's multishot poll that stays armed
+        if (!goesOn) {
+            inFlight[fd] = 0;
+        }
         Registration r = registration(fd);
         if (r == null || r.id() != inFlightId[fd]) {
             return;
         }
         if (res == -Ring.ECANCELED) {
-            arm(r, inFlightBits[fd]); // cancelled by the kernel (not by us): arm again
+            // Cancelled by the kernel, not by us (the thread that submitted it exited): arm again.
+            arm(r, inFlightBits[fd]);
             return;
         }
         int events;
@@ -227,8 +235,9 @@ final class UringSelector extends AbstractSelector {
             events = PollBits.toEvents(PollBits.POLLNVAL);
         }
         collect(r, events);
-        if (r.isArmed() && r.isRegistered()) {
-            // Level-triggered: ask again; a condition that still holds completes at once.
+        if (!goesOn && r.isArmed() && r.isRegistered()) {
+            // Level-triggered: ask again; a condition that still holds completes at once. EDGE: the multishot
+            // poll ended (CQ overflow, or the kernel cancelled it): arm it again.
             arm(r, pollBits(r.events()));
         }
     }
@@ -241,12 +250,12 @@ final class UringSelector extends AbstractSelector {
      * where poll(2) sees POLLHUP), so an error is checked with poll(2) itself, a rare path.
      */
     private int reported(int fd, int res) throws IOException {
-        int asked = inFlightBits[fd] | PollBits.POLLERR | PollBits.POLLHUP;
+        int asked = (inFlightBits[fd] & POLL_EVENTS) | PollBits.POLLERR | PollBits.POLLHUP;
         if ((res & PollBits.POLLERR) == 0) {
             return res & asked;
         }
         pollfd.putInt(0, fd);
-        pollfd.putShort(4, (short) inFlightBits[fd]);
+        pollfd.putShort(4, (short) (inFlightBits[fd] & POLL_EVENTS));
         pollfd.putShort(6, (short) 0);
         int n = Kernel.poll(pollfd.address(), 1, 0);
         return n > 0 ? pollfd.getShort(6) & 0xffff & (asked | PollBits.POLLNVAL) : 0;
@@ -265,6 +274,6 @@ final class UringSelector extends AbstractSelector {
     /** @return the ring's setup flags and features, for the tests and diagnostics */
     String describe() {
         return "sq=" + ring.sqEntries + " cq=" + ring.cqEntries + " setup=0x" + Integer.toHexString(ring.setupFlags)
-                + " features=0x" + Integer.toHexString(ring.features) + " wakerMultishot=" + wakerMultishot;
+                + " features=0x" + Integer.toHexString(ring.features);
     }
 }

@@ -11,14 +11,14 @@ import dev.iomux.spi.AbstractSelectorProvider;
 
 /**
  * The io_uring backend: readiness through IORING_OP_POLL_ADD, level-triggered by re-arming, with
- * {@code ONESHOT} and {@code PRIORITY} modes, distinct error and hang-up flags, and no descriptor limit of
- * its own. Never opened by {@code Selectors.open()} (its rank is 0): ask for it by name,
+ * {@code EDGE} (a multishot poll) and {@code ONESHOT} modes, distinct error and hang-up flags, and no
+ * descriptor limit of its own; no {@code PRIORITY} (a POLLPRI poll is not woken by TCP urgent data). Never opened by {@code Selectors.open()} (its rank is 0): ask for it by name,
  * {@code Selectors.open("uring")}.
  *
  * <p>Unregister before closing a descriptor, and let the selector select once: a descriptor closed while
  * its poll is armed stays open in the kernel until the selecting thread's next wait cancels the poll.
  *
- * <p>Needs Linux 5.11 or later (IORING_FEAT_EXT_ARG, for the waits' timeouts) with io_uring allowed:
+ * <p>Needs Linux 5.13 or later (multishot polls; IORING_FEAT_EXT_ARG for the waits' timeouts) with io_uring allowed:
  * {@link #unavailabilityCause()} says why not otherwise (kernel.io_uring_disabled, a seccomp filter,
  * a missing feature).
  */
