@@ -40,7 +40,13 @@ public final class UringSelectorProvider extends AbstractSelectorProvider {
         if (disabled != null) {
             throw new IOException(disabled);
         }
-        probeSetup(SelectorFlags.choose());
+        int flags;
+        try {
+            flags = SelectorFlags.choose(); // its first ring is the first io_uring_setup: ENOSYS, EPERM show here
+        } catch (NativeIOException e) {
+            throw new IOException(reason(e), e);
+        }
+        probeSetup(flags);
     }
 
     /** Sets up a small ring with {@code flags} and closes it; the exception says why it failed. */
