@@ -15,7 +15,8 @@ public interface SelectorProvider {
 
     /**
      * Returns the backend's rank for {@link Selectors#open()}: the available backend with the highest
-     * rank is the default (epoll 300, poll 200, select 100).
+     * rank is the default (epoll 300, poll 200, select 100). A rank of 0 or less is never the default, only
+     * opened by name: a backend that must be asked for (uring).
      *
      * @return the rank
      */

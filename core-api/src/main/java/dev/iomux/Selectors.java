@@ -15,7 +15,8 @@ import java.util.StringJoiner;
  * {@code backend-select} (or several) as a dependency. {@link #open()} takes the one named by the system
  * property {@value #BACKEND_PROPERTY} if set, else the available backend with the highest
  * {@link SelectorProvider#priority()}: epoll, then poll, then select, as CPython's
- * {@code DefaultSelector}. Availability is probed by opening the backend's kernel object once.
+ * {@code DefaultSelector}; a backend of rank 0 or less (uring) is opened only by name. Availability is
+ * probed by opening the backend's kernel object once.
  */
 public final class Selectors {
     /** The system property that picks a backend by name, e.g. {@code -Diomux.backend=poll}. */
@@ -66,7 +67,7 @@ public final class Selectors {
         }
         List<SelectorProvider> all = providers();
         for (SelectorProvider p : all) {
-            if (p.isAvailable()) {
+            if (p.priority() > 0 && p.isAvailable()) {
                 return p;
             }
         }
@@ -76,7 +77,9 @@ public final class Selectors {
         }
         StringJoiner why = new StringJoiner("; ");
         for (SelectorProvider p : all) {
-            why.add(p.name() + ": " + p.unavailabilityCause());
+            why.add(p.name() + ": " + (p.priority() <= 0 && p.isAvailable()
+                    ? "available, but opened only by name: Selectors.open(\"" + p.name() + "\")"
+                    : p.unavailabilityCause()));
         }
         throw new UnsupportedOperationException("no iomux backend is available here: " + why);
     }

@@ -43,6 +43,13 @@ public final class Mechanism {
     /** epoll(7). */
     public static final Mechanism EPOLL = new Mechanism("epoll", null);
 
+    /**
+     * io_uring's IORING_OP_POLL_ADD: the kernel's poll (vfs_poll) of each file, so held to poll's column, but
+     * a poll in flight holds its file, so a descriptor closed under it is neither POLLNVAL nor forgotten
+     * (CLOSED-FD, CLOSE-DUP: the scenarios say what it reports instead).
+     */
+    public static final Mechanism URING = new Mechanism("uring", POLL);
+
     /** The system property that names a backend's family: this prefix and the backend's name. */
     public static final String PROPERTY_PREFIX = "iomux.conformance.mechanism.";
 
@@ -162,6 +169,9 @@ public final class Mechanism {
             if (m.name.equals(provider.name().toLowerCase(Locale.ROOT))) {
                 return new Decision(m, "named after it");
             }
+        }
+        if (URING.name.equals(provider.name().toLowerCase(Locale.ROOT))) {
+            return new Decision(URING, "named after it");
         }
         return infer(provider);
     }

@@ -63,6 +63,14 @@ public final class Run implements AutoCloseable {
         return mechanism.heldTo();
     }
 
+    /**
+     * @return the backend's own family, for the few rules where a family held to a column reports otherwise
+     *         ({@link Mechanism#URING} on CLOSED-FD)
+     */
+    public Mechanism family() {
+        return mechanism;
+    }
+
     /** @return what the backend declares */
     public Capabilities capabilities() {
         return provider.capabilities();

@@ -50,7 +50,7 @@ class RuleMatrixTest {
         assertThat(run("--rule", "NO-SUCH-RULE")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("no rule 'NO-SUCH-RULE'");
         assertThat(run("--backend", "kqueue")).as("registered here, but unavailable").isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--backend must be one of epoll, poll, select (got 'kqueue')");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--backend must be one of epoll, poll, select, uring (got 'kqueue')");
         assertThat(run("--backend")).isEqualTo(2);
     }
 

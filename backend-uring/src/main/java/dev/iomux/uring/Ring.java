@@ -1,0 +1,348 @@
+package dev.iomux.uring;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.Invoker;
+import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Type;
+import dev.iomux.NativeIOException;
+import dev.iomux.spi.Kernel;
+import dev.iomux.spi.NativeBuffer;
+import dev.iomux.uring.binding.UringLib;
+import jnr.ffi.LastError;
+import jnr.ffi.Platform;
+import jnr.ffi.Runtime;
+
+/**
+ * One io_uring instance: set up with io_uring_setup(2), its rings mapped with mmap(2) (one mapping for the
+ * submission and completion rings, IORING_FEAT_SINGLE_MMAP, and one for the SQE array), entered with
+ * io_uring_enter(2). Offsets and layouts are the kernel's include/uapi/linux/io_uring.h.
+ *
+ * <p><b>Memory ordering</b>, as liburing does it: the kernel writes the CQ tail and the SQ head, we read
+ * them with load-acquire (so the CQEs before the tail, and the SQ slots the kernel is done with, are seen
+ * as written); we write the SQ tail and the CQ head with store-release (so the SQEs, and our reads of the
+ * CQEs, come before the kernel sees the new index). Both through a {@link VarHandle} over a direct
+ * {@link ByteBuffer} of the mapping ({@link MethodHandles#byteBufferViewVarHandle}), whose
+ * {@code getAcquire} and {@code setRelease} are supported for aligned ints of a direct buffer since Java 9:
+ * the JIT emits a plain move on x86-64 (TSO) and ldar/stlr on AArch64, exactly the barriers the protocol
+ * needs, where jnr's {@code Pointer} with {@code VarHandle.acquireFence}/{@code releaseFence} would put a
+ * full barrier on AArch64 and leave the pairing of fence and access to every call site.
+ *
+ * <p>Not thread-safe: the selector writes SQEs and reads CQEs under its state lock, and enters the ring
+ * from its selecting thread.
+ */
+final class Ring {
+    static final UringLib LIB = UringLib.Holder.LIB;
+    private static final Runtime RUNTIME = Runtime.getRuntime(LIB);
+
+    // System call numbers: the same on x86-64, AArch64 and RISC-V 64 (io_uring came after the tables were
+    // unified: include/uapi/asm-generic/unistd.h and arch/x86/entry/syscalls/syscall_64.tbl).
+    static final long SYS_IO_URING_SETUP = 425;
+    static final long SYS_IO_URING_ENTER = 426;
+    // mmap: x86-64's table, and the generic one of AArch64 and RISC-V 64.
+    static final long SYS_MMAP = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64 ? 9 : 222;
+
+    // io_uring_setup flags
+    static final int SETUP_CQSIZE = 1 << 3;
+    static final int SETUP_CLAMP = 1 << 4;
+    static final int SETUP_SUBMIT_ALL = 1 << 7;
+    static final int SETUP_COOP_TASKRUN = 1 << 8;
+    static final int SETUP_TASKRUN_FLAG = 1 << 9;
+    // features
+    static final int FEAT_SINGLE_MMAP = 1;
+    static final int FEAT_NODROP = 1 << 1;
+    static final int FEAT_EXT_ARG = 1 << 8;
+    static final int FEAT_RSRC_TAGS = 1 << 10;
+    static final int FEAT_CQE_SKIP = 1 << 11;
+    // io_uring_enter flags
+    static final int ENTER_GETEVENTS = 1;
+    static final int ENTER_EXT_ARG = 1 << 3;
+    // opcodes
+    static final byte OP_POLL_ADD = 6;
+    static final byte OP_POLL_REMOVE = 7;
+    // sqe flags
+    static final byte IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
+    // poll flags (sqe->len)
+    static final int POLL_ADD_MULTI = 1;
+    // cqe flags
+    static final int CQE_F_MORE = 1 << 1;
+    // errnos (asm-generic/errno-base.h, errno.h)
+    static final int EINTR = 4;
+    static final int EAGAIN = 11;
+    static final int EBUSY = 16;
+    static final int EINVAL = 22;
+    static final int ENOSYS = 38;
+    static final int ETIME = 62;
+    static final int ECANCELED = 125;
+
+    private static final long IORING_OFF_SQES = 0x10000000L;
+    private static final int PROT_READ_WRITE = 0x1 | 0x2;
+    private static final int MAP_SHARED_POPULATE = 0x01 | 0x8000;
+    private static final int PARAMS_SIZE = 120;
+    private static final int SQE_SIZE = 64;
+    private static final int CQE_SIZE = 16;
+    private static final int EXT_ARG_SIZE = 24; // struct io_uring_getevents_arg
+
+    // syscall(2) through jffi itself for the six-argument calls (see UringLib on jnr-ffi's sixth argument;
+    // jffi's invokeN6 passes all six, as UringBindingTest shows).
+    private static final Invoker INVOKER = Invoker.getInstance();
+    private static final long SYSCALL = com.kenai.jffi.Library.getDefault().getSymbolAddress("syscall");
+    private static final CallContext SYSCALL6 = CallContext.getCallContext(Type.SINT64,
+            new Type[] {Type.SINT64, Type.SINT64, Type.SINT64, Type.SINT64, Type.SINT64, Type.SINT64},
+            CallingConvention.DEFAULT, true);
+
+    /** A six-argument C call through jffi (for the binding's test: libc's mmap at an offset). */
+    static long call6(String symbol, long a1, long a2, long a3, long a4, long a5, long a6) {
+        long fn = com.kenai.jffi.Library.getDefault().getSymbolAddress(symbol);
+        return INVOKER.invokeN6(SYSCALL6, fn, a1, a2, a3, a4, a5, a6);
+    }
+
+    private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+
+    final int fd;
+    final int features;
+    final int setupFlags;
+    final int sqEntries;
+    final int cqEntries;
+    private long ringAddress;
+    private long ringSize;
+    private long sqesAddress;
+    private long sqesSize;
+    private ByteBuffer ring;
+    private ByteBuffer sqes;
+    private final int sqHead;
+    private final int sqTail;
+    private int sqMask;
+    private final int cqHead;
+    private final int cqTail;
+    private int cqMask;
+    private final int cqes;
+    private int sqTailLocal;
+    private int cqHeadLocal;
+    private NativeBuffer waitArg; // io_uring_getevents_arg, then a __kernel_timespec at 24
+
+    /**
+     * Sets up a ring, or throws naming the failed call.
+     *
+     * @param entries   SQ entries (the kernel rounds up to a power of 2; CLAMP caps it)
+     * @param cqEntries CQ entries, at least entries
+     * @param flags     extra setup flags (COOP_TASKRUN...), beside CQSIZE and CLAMP
+     */
+    Ring(int entries, int cqEntries, int flags) throws IOException {
+        NativeBuffer params = NativeBuffer.allocate(PARAMS_SIZE);
+        int ringFd;
+        try {
+            params.putInt(4, cqEntries);
+            params.putInt(8, flags | SETUP_CQSIZE | SETUP_CLAMP);
+            ringFd = (int) check(LIB.syscall(SYS_IO_URING_SETUP, entries, params.address(), 0, 0, 0, 0),
+                    "io_uring_setup(entries=" + entries + ", flags=0x" + Integer.toHexString(flags) + ")");
+            this.fd = ringFd;
+            this.sqEntries = params.getInt(0);
+            this.cqEntries = params.getInt(4);
+            this.setupFlags = params.getInt(8);
+            this.features = params.getInt(20);
+            sqHead = params.getInt(40);
+            sqTail = params.getInt(44);
+            int sqMaskAt = params.getInt(48); // the sq_off and cq_off fields are offsets into the mapping
+            int sqArray = params.getInt(64);
+            cqHead = params.getInt(80);
+            cqTail = params.getInt(84);
+            int cqMaskAt = params.getInt(88);
+            cqes = params.getInt(100);
+            try {
+                String missing = missingFeature(features);
+                if (missing != null) {
+                    throw new IOException("io_uring here lacks " + missing);
+                }
+                ringSize = Math.max(sqArray + 4L * sqEntries, cqes + (long) CQE_SIZE * this.cqEntries);
+                ringAddress = map(ringSize, 0);
+                ring = MemoryIO.getInstance().newDirectByteBuffer(ringAddress, (int) ringSize).order(ByteOrder.nativeOrder());
+                sqesSize = (long) SQE_SIZE * sqEntries;
+                sqesAddress = map(sqesSize, IORING_OFF_SQES);
+                sqes = MemoryIO.getInstance().newDirectByteBuffer(sqesAddress, (int) sqesSize).order(ByteOrder.nativeOrder());
+                // The SQ array maps ring slots to SQEs: the identity, once (as liburing does).
+                for (int i = 0; i < sqEntries; i++) {
+                    ring.putInt(sqArray + 4 * i, i);
+                }
+                sqMask = ring.getInt(sqMaskAt);
+                cqMask = ring.getInt(cqMaskAt);
+                sqTailLocal = ring.getInt(sqTail);
+                cqHeadLocal = ring.getInt(cqHead);
+                waitArg = NativeBuffer.allocate(EXT_ARG_SIZE + 16);
+            } catch (IOException | RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+        } finally {
+            params.free();
+        }
+    }
+
+    /** @return the first feature this backend needs that {@code features} lacks, with its kernel, or null */
+    static String missingFeature(int features) {
+        if ((features & FEAT_SINGLE_MMAP) == 0) {
+            return "IORING_FEAT_SINGLE_MMAP (Linux 5.4)";
+        }
+        if ((features & FEAT_NODROP) == 0) {
+            return "IORING_FEAT_NODROP (Linux 5.5)";
+        }
+        if ((features & FEAT_EXT_ARG) == 0) {
+            return "IORING_FEAT_EXT_ARG (Linux 5.11), which the waits' timeouts need";
+        }
+        if ((features & FEAT_RSRC_TAGS) == 0) {
+            // Multishot polls (IORING_POLL_ADD_MULTI) have no feature bit of their own: they came in 5.13, with
+            // IORING_FEAT_RSRC_TAGS.
+            return "multishot polls (Linux 5.13; IORING_FEAT_RSRC_TAGS, of the same release, is missing), which "
+                    + "the wake-up and EDGE keys need";
+        }
+        return null;
+    }
+
+    private long map(long size, long offset) throws NativeIOException {
+        long a = LIB.syscall(SYS_MMAP, 0, size, PROT_READ_WRITE, MAP_SHARED_POPULATE, fd, offset);
+        if (a == -1) {
+            check(-1, "mmap(io_uring fd=" + fd + ", offset=0x" + Long.toHexString(offset) + ", length=" + size + ")");
+        }
+        return a;
+    }
+
+    /** @return the byte offset in {@link #sqes()} of a zeroed free SQE, or -1 if the SQ is full */
+    int nextSqe() {
+        int head = (int) INT.getAcquire(ring, sqHead);
+        if (sqTailLocal - head >= sqEntries) {
+            return -1;
+        }
+        int at = (sqTailLocal & sqMask) * SQE_SIZE;
+        sqTailLocal++;
+        for (int i = 0; i < SQE_SIZE; i += 8) {
+            sqes.putLong(at + i, 0);
+        }
+        return at;
+    }
+
+    /** Writes a POLL_ADD (or a multishot one) for {@code fd} at {@code at}. */
+    void pollAdd(int at, int pollFd, int pollEvents, boolean multishot, long userData) {
+        sqes.put(at, OP_POLL_ADD);
+        sqes.putInt(at + 4, pollFd);
+        sqes.putInt(at + 24, multishot ? POLL_ADD_MULTI : 0);  // len: the poll flags
+        sqes.putInt(at + 28, pollEvents);                      // poll32_events (little-endian platforms)
+        sqes.putLong(at + 32, userData);
+    }
+
+    /** Writes a POLL_REMOVE of the poll whose user_data is {@code target} at {@code at}. */
+    void pollRemove(int at, long target, long userData) {
+        sqes.put(at, OP_POLL_REMOVE);
+        if ((features & FEAT_CQE_SKIP) != 0) {
+            sqes.put(at + 1, IOSQE_CQE_SKIP_SUCCESS); // only a failure (ENOENT: it had completed) posts a CQE
+        }
+        sqes.putInt(at + 4, -1);
+        sqes.putLong(at + 16, target); // addr: the user_data of the request to remove
+        sqes.putLong(at + 32, userData);
+    }
+
+    /** @return the SQE array, for a test that writes a field the selector never sets */
+    ByteBuffer sqes() {
+        return sqes;
+    }
+
+    /** Makes the SQEs written since the last call visible to the kernel: store-release of the SQ tail. */
+    void publish() {
+        INT.setRelease(ring, sqTail, sqTailLocal);
+    }
+
+    /** @return SQEs published and not yet consumed by the kernel */
+    int pending() {
+        return sqTailLocal - (int) INT.getAcquire(ring, sqHead);
+    }
+
+    /** @return CQEs posted and not yet consumed: load-acquire of the CQ tail */
+    int ready() {
+        return (int) INT.getAcquire(ring, cqTail) - cqHeadLocal;
+    }
+
+    long userData(int i) {
+        return ring.getLong(cqeAt(i));
+    }
+
+    int res(int i) {
+        return ring.getInt(cqeAt(i) + 8);
+    }
+
+    int cqeFlags(int i) {
+        return ring.getInt(cqeAt(i) + 12);
+    }
+
+    private int cqeAt(int i) {
+        return cqes + ((cqHeadLocal + i) & cqMask) * CQE_SIZE;
+    }
+
+    /** Consumes {@code n} CQEs: store-release of the CQ head, after our reads of them. */
+    void consume(int n) {
+        cqHeadLocal += n;
+        INT.setRelease(ring, cqHead, cqHeadLocal);
+    }
+
+    /**
+     * Submits what is published and, if {@code wait}, waits for a completion, at most {@code timeoutNanos}
+     * (negative: no timeout) through IORING_ENTER_EXT_ARG.
+     *
+     * @return io_uring_enter's result: the count submitted, or -errno
+     */
+    long enter(boolean wait, long timeoutNanos) {
+        int toSubmit = pending();
+        long rc;
+        if (!wait || timeoutNanos < 0) {
+            // No timeout to pass: sig NULL, and the kernel ignores the size after it, so six arguments of
+            // syscall(2) do, through jffi's allocation-free invokeN6 (a selectNow allocates nothing). GETEVENTS
+            // with min_complete 0 flushes overflowed CQEs and runs pending completions without waiting.
+            rc = INVOKER.invokeN6(SYSCALL6, SYSCALL, SYS_IO_URING_ENTER, fd, toSubmit, wait ? 1 : 0, ENTER_GETEVENTS, 0);
+        } else {
+            NativeBuffer arg = waitArg;
+            arg.putLong(EXT_ARG_SIZE, timeoutNanos / 1_000_000_000);
+            arg.putLong(EXT_ARG_SIZE + 8, timeoutNanos % 1_000_000_000);
+            arg.putLong(16, arg.address() + EXT_ARG_SIZE);
+            // Seven arguments of syscall(2): jnr-ffi's generic path, which allocates a small buffer per call
+            // (a timed wait blocks anyway; jffi has no allocation-free call beyond six arguments).
+            rc = LIB.syscall(SYS_IO_URING_ENTER, fd, toSubmit, 1, ENTER_GETEVENTS | ENTER_EXT_ARG, arg.address(),
+                    EXT_ARG_SIZE);
+        }
+        return rc < 0 ? -LastError.getLastError(RUNTIME) : rc;
+    }
+
+    /** Submits what is published without waiting; throws if the kernel refuses. */
+    void submit() throws NativeIOException {
+        long rc = enter(false, 0);
+        if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN) {
+            throw new NativeIOException("io_uring_enter(ring=" + fd + ", submit)", (int) -rc, null);
+        }
+    }
+
+    /** Unmaps the rings and closes the ring's descriptor, which cancels every request still in flight. */
+    void close() {
+        if (sqesAddress != 0) {
+            LIB.munmap(sqesAddress, sqesSize);
+            sqesAddress = 0;
+        }
+        if (ringAddress != 0) {
+            LIB.munmap(ringAddress, ringSize);
+            ringAddress = 0;
+        }
+        ring = null;
+        sqes = null;
+        if (waitArg != null) {
+            waitArg.free();
+            waitArg = null;
+        }
+        Kernel.closeQuietly(fd);
+    }
+
+    static long check(long rc, String call) throws NativeIOException {
+        return Kernel.check(rc, call);
+    }
+}
