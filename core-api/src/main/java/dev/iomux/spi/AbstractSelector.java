@@ -409,18 +409,20 @@ public abstract class AbstractSelector implements Selector {
             Registration r = new Registration(this, fd, newId(), null);
             SelectorKey key = new SelectorKey(r, fd, events, attachment);
             r.setKey(key);
-            table.add(fd, r.id(), key); // armed, no slot: a removal reset both
+            if (!atNextWait) {
+                // Before the table grows to the number: the kernel refuses a descriptor that is not open
+                // (EBADF), however large. Armed, no slot: a removal reset both.
+                try {
+                    implUpdate(r);
+                } catch (IOException | RuntimeException | Error e) {
+                    table.reset(fd); // never in the table: nothing else to repair (CPython's rollback)
+                    throw e;
+                }
+            }
+            table.add(fd, r.id(), key);
             if (atNextWait) {
                 listChange(fd);
                 wakeupIfSelecting();
-                return key;
-            }
-            try {
-                implUpdate(r);
-            } catch (IOException | RuntimeException | Error e) {
-                table.remove(fd); // the key was never returned: nothing else to repair (CPython's rollback)
-                table.reset(fd);
-                throw e;
             }
             return key;
         } finally {

@@ -56,7 +56,11 @@ public final class Registration {
         return selector.isArmed(fd);
     }
 
-    /** @return false once unregistered, or the selector closed */
+    /**
+     * @return whether it is the descriptor's current registration: false in {@link
+     *         AbstractSelector#implUpdate} for a new one, which is stored once the kernel took it, and false
+     *         once unregistered, or the selector closed
+     */
     public boolean isRegistered() {
         return selector.isRegistered(fd, id);
     }

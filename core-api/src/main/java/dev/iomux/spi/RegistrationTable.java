@@ -117,6 +117,7 @@ final class RegistrationTable {
     }
 
     void setArmed(int fd, boolean armed) {
+        ensureCapacity(fd);
         words[fd] = armed ? words[fd] & ~DISARMED : words[fd] | DISARMED;
     }
 
@@ -145,6 +146,7 @@ final class RegistrationTable {
             throw new IllegalArgumentException("slot " + slot + " of fd " + fd + " is out of range: -1 to "
                     + MAX_SLOT);
         }
+        ensureCapacity(fd); // a new registration's, set before its key is stored
         words[fd] = (words[fd] & ~SLOT_BITS) | (slot + 1);
     }
 
