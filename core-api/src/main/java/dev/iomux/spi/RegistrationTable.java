@@ -20,11 +20,24 @@ import dev.iomux.SelectorKey;
  * {@link #idAcquire}, and their stores volatile. A registration stores its key before its id and removes
  * its id before its key, so a reader that sees a key and then its descriptor's id sees that key's
  * registration's id, or 0, or a later one: never an earlier one. An array is never written after it was
- * replaced by a larger copy, so a reader holding the old one sees what was true when it was replaced.
+ * replaced by a larger copy, so a reader holding the old one sees what was true when it was replaced;
+ * the ids array is replaced before the keys array, so a reader that sees new keys sees new ids too.
  */
 final class RegistrationTable {
     private static final VarHandle KEYS = MethodHandles.arrayElementVarHandle(SelectorKey[].class);
     private static final VarHandle IDS = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle KEYS_FIELD;
+    private static final VarHandle IDS_FIELD;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            KEYS_FIELD = lookup.findVarHandle(RegistrationTable.class, "keys", SelectorKey[].class);
+            IDS_FIELD = lookup.findVarHandle(RegistrationTable.class, "ids", int[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private static final int INITIAL = 64;
 
     /** The bits of a word that hold the backend's slot + 1: 0 is "none" (-1). */
@@ -36,8 +49,11 @@ final class RegistrationTable {
     /** Word bit: in the ready batch being gathered, so a second report merges into its entry. */
     private static final int IN_BATCH = 1 << 31;
 
-    private volatile SelectorKey[] keys = new SelectorKey[INITIAL];
-    private volatile int[] ids = new int[INITIAL]; // the registration's id, never 0; 0: none
+    // Not volatile: under the state lock they are read plainly, so that the JIT may keep them in registers
+    // across a collecting loop; readers without the lock read them with acquire, and every replacement of
+    // an array is a release (KEYS_FIELD, IDS_FIELD).
+    private SelectorKey[] keys = new SelectorKey[INITIAL];
+    private int[] ids = new int[INITIAL]; // the registration's id, never 0; 0: none
     // IN_BATCH | DISARMED | slot + 1; 0 for a new registration: no slot, armed, in no batch
     private int[] words = new int[INITIAL];
     private int size;
@@ -50,7 +66,7 @@ final class RegistrationTable {
 
     /** @return the current key of a descriptor, or null; any thread */
     SelectorKey keyAcquire(int fd) {
-        SelectorKey[] k = keys;
+        SelectorKey[] k = (SelectorKey[]) KEYS_FIELD.getAcquire(this);
         return fd >= 0 && fd < k.length ? (SelectorKey) KEYS.getAcquire(k, fd) : null;
     }
 
@@ -62,7 +78,7 @@ final class RegistrationTable {
 
     /** @return the id of a descriptor's registration, 0 if none; any thread */
     int idAcquire(int fd) {
-        int[] i = ids;
+        int[] i = (int[]) IDS_FIELD.getAcquire(this);
         return fd >= 0 && fd < i.length ? (int) IDS.getAcquire(i, fd) : 0;
     }
 
@@ -75,8 +91,9 @@ final class RegistrationTable {
         // By half, or straight to fd + 1; in long arithmetic, so a huge fd cannot wrap the size.
         int length = (int) Math.min(Math.max(k.length + (k.length >> 1), fd + 1L), Integer.MAX_VALUE - 8);
         words = Arrays.copyOf(words, length);
-        keys = Arrays.copyOf(k, length);
-        ids = Arrays.copyOf(ids, length);
+        // The ids first: a reader that sees the new keys sees the new ids (see the class comment).
+        IDS_FIELD.setRelease(this, Arrays.copyOf(ids, length));
+        KEYS_FIELD.setRelease(this, Arrays.copyOf(k, length));
     }
 
     /** Stores a new registration's key and id. */
@@ -171,8 +188,8 @@ final class RegistrationTable {
     /** Removes everything and shrinks back to the initial capacity. */
     void clear() {
         words = new int[INITIAL];
-        ids = new int[INITIAL];
-        keys = new SelectorKey[INITIAL];
+        IDS_FIELD.setVolatile(this, new int[INITIAL]);
+        KEYS_FIELD.setVolatile(this, new SelectorKey[INITIAL]);
         size = 0;
     }
 }
