@@ -268,7 +268,13 @@ public abstract class AbstractSelector implements Selector {
         return id != 0 && table.idAcquire(fd) == id;
     }
 
-    int slot(int fd) {
+    /**
+     * Returns {@link Registration#slot()} of a descriptor's current registration. State lock held.
+     *
+     * @param fd a registered descriptor
+     * @return the backend's slot, -1 if not set
+     */
+    protected final int slot(int fd) {
         return table.slot(fd);
     }
 
