@@ -1,5 +1,6 @@
 package dev.iomux;
 
+import dev.iomux.spi.AbstractSelector;
 import dev.iomux.spi.Registration;
 
 /**
@@ -15,7 +16,10 @@ public final class SelectorKey {
     private final int fd;
     private final int events;
     private final Object attachment;
-    private final Registration registration;
+    // Not the Registration: the key is the only object a registration keeps, and an old key asks its
+    // selector whether its registration, by id, is still the current one of its descriptor.
+    private final AbstractSelector selector;
+    private final int registrationId;
 
     /**
      * Makes a key: for a selector's implementation ({@link dev.iomux.spi.AbstractSelector} makes every
@@ -30,7 +34,8 @@ public final class SelectorKey {
         if (registration == null) {
             throw new NullPointerException("registration must not be null");
         }
-        this.registration = registration;
+        this.selector = registration.selector();
+        this.registrationId = registration.id();
         this.fd = fd;
         this.events = events;
         this.attachment = attachment;
@@ -58,7 +63,7 @@ public final class SelectorKey {
 
     /** @return the selector this key belongs to */
     public Selector selector() {
-        return registration.selector();
+        return selector;
     }
 
     /**
@@ -68,7 +73,7 @@ public final class SelectorKey {
      * @return true while registered
      */
     public boolean isValid() {
-        return registration.isRegistered();
+        return selector.isRegistered(fd, registrationId);
     }
 
     @Override

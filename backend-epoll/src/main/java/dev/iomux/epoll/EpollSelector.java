@@ -154,15 +154,15 @@ final class EpollSelector extends AbstractSelector {
                 wakeupReady();
                 continue;
             }
-            Registration r = registration(fd);
-            if (r == null || r.id() != id || !r.isArmed() && (r.events() & Events.ONESHOT) == 0) {
+            // By number, without a Registration handle: this loop runs once per ready event.
+            if (registrationId(fd) != id || !isArmed(fd) && (registeredEvents(fd) & Events.ONESHOT) == 0) {
                 // Not a current registration, or a parked one, which was deleted from the kernel: a
                 // leftover, or an orphan. A DEL that succeeded before this wait began leaves nothing to
                 // report, and one that failed is remembered; so without a race it is an orphan.
                 orphan |= !raced || failedBefore(id, removalsAtWait);
                 continue;
             }
-            collect(r, PollBits.toEvents(ready.events(i)));
+            collect(fd, PollBits.toEvents(ready.events(i)));
         }
         orphanWaits = orphan ? orphanWaits + 1 : 0;
         if (orphanWaits >= ORPHAN_WAITS_BEFORE_REBUILD) {

@@ -197,9 +197,9 @@ final class PollSelector extends AbstractSelector {
             if (fd == HOLE) {
                 continue; // unregistered while poll(2) ran: the report is for a registration that is gone
             }
-            Registration r = registration(fd);
-            assert r != null && r.slot() == slot : "slot " + slot + " holds fd " + fd + ", whose registration is " + r;
-            collect(r, PollBits.toEvents(revents));
+            // By number, without a Registration handle, which the JIT may not optimise away here.
+            assert registrationId(fd) != 0 : "slot " + slot + " holds fd " + fd + ", which has no registration";
+            collect(fd, PollBits.toEvents(revents));
         }
     }
 

@@ -186,9 +186,8 @@ final class SelectSelector extends AbstractSelector {
                 wakeupReady(); // closed behind the selector's back: the base finds the misuse and reports it
                 continue;
             }
-            Registration r = watched(closedFds[i]);
-            if (r != null) {
-                collect(r, Events.ERROR | Events.READ | Events.WRITE);
+            if (watched(closedFds[i])) {
+                collect(closedFds[i], Events.ERROR | Events.READ | Events.WRITE);
             }
         }
         int words = (nfds + 63) >>> 6;
@@ -205,8 +204,7 @@ final class SelectSelector extends AbstractSelector {
                     wakeupReady();
                     continue;
                 }
-                Registration watched = watched(fd);
-                if (watched == null) {
+                if (!watched(fd)) {
                     continue; // unregistered (perhaps registered again) while select was waiting
                 }
                 long mask = 1L << bit;
@@ -214,15 +212,15 @@ final class SelectSelector extends AbstractSelector {
                 // bit (rule SELECT-ONE-ENTRY).
                 int ready = ((r & mask) != 0 ? Events.READ : 0) | ((wr & mask) != 0 ? Events.WRITE : 0)
                         | ((x & mask) != 0 ? Events.PRIORITY : 0);
-                collect(watched, ready);
+                collect(fd, ready);
             }
         }
     }
 
-    /** The current registration of {@code fd} if it is the one select watched, else null. */
-    private Registration watched(int fd) {
-        Registration r = registration(fd);
-        return r != null && r.id() == watchedIds[fd] ? r : null;
+    /** Whether the current registration of {@code fd} is the one select watched. */
+    private boolean watched(int fd) {
+        int id = registrationId(fd);
+        return id != 0 && id == watchedIds[fd];
     }
 
     @Override

@@ -86,7 +86,7 @@ public abstract class AbstractSelector implements Selector {
     private final ReentrantLock stateLock = new ReentrantLock();
     private final ReentrantLock selectLock = new ReentrantLock();
     private final ReentrantLock kernelLock = new ReentrantLock();
-    private final FdTable<Registration> table = new FdTable<>();
+    private final RegistrationTable table = new RegistrationTable();
     private final ChangedFds changed = new ChangedFds();      // AT_NEXT_WAIT; state lock
     private final KeysView keysView = new KeysView(this);
     private final KernelWait kernelWait = new KernelWait();   // select lock: a virtual thread's waits
@@ -220,7 +220,66 @@ public abstract class AbstractSelector implements Selector {
      */
     protected final Registration registration(int fd) {
         assert holdsStateLock();
-        return table.get(fd);
+        int id = fd < 0 ? 0 : table.id(fd);
+        return id == 0 ? null : new Registration(this, fd, id, table.key(fd));
+    }
+
+    /**
+     * Returns the id of a descriptor's current registration ({@link Registration#id()}) without making a
+     * handle: for the loop of {@link #implCollect}. State lock held.
+     *
+     * @param fd a descriptor
+     * @return the id, or 0 if the descriptor has no registration
+     */
+    protected final int registrationId(int fd) {
+        assert holdsStateLock();
+        return fd < 0 ? 0 : table.id(fd);
+    }
+
+    /**
+     * Returns {@link Registration#isArmed()} of a descriptor's current registration. State lock held.
+     *
+     * @param fd a registered descriptor
+     * @return whether it is armed
+     */
+    protected final boolean isArmed(int fd) {
+        return table.isArmed(fd);
+    }
+
+    /**
+     * Returns {@link Registration#events()} of a descriptor's current registration. State lock held.
+     *
+     * @param fd a registered descriptor
+     * @return its current key's events
+     */
+    protected final int registeredEvents(int fd) {
+        return table.key(fd).events();
+    }
+
+    /**
+     * Returns whether a registration is still the current one of its descriptor: what
+     * {@link SelectorKey#isValid()} asks. Any thread.
+     *
+     * @param fd the descriptor
+     * @param id the registration's {@link Registration#id()}
+     * @return true if it is registered, and the selector is open
+     */
+    public final boolean isRegistered(int fd, int id) {
+        return id != 0 && table.idAcquire(fd) == id;
+    }
+
+    /**
+     * Returns {@link Registration#slot()} of a descriptor's current registration. State lock held.
+     *
+     * @param fd a registered descriptor
+     * @return the backend's slot, -1 if not set
+     */
+    protected final int slot(int fd) {
+        return table.slot(fd);
+    }
+
+    void setSlot(int fd, int slot) {
+        table.setSlot(fd, slot);
     }
 
     /**
@@ -231,7 +290,12 @@ public abstract class AbstractSelector implements Selector {
      */
     protected final Registration[] registrations() {
         assert holdsStateLock();
-        return table.values(new Registration[table.size()]);
+        SelectorKey[] keys = table.keys();
+        Registration[] all = new Registration[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            all[i] = registration(keys[i].fd());
+        }
+        return all;
     }
 
     /**
@@ -243,10 +307,24 @@ public abstract class AbstractSelector implements Selector {
      * @throws IOException if {@link #implUpdate}, called to disarm the key, fails
      */
     protected final void collect(Registration r, int ready) throws IOException {
-        assert holdsStateLock();
-        int directions = ready & r.events() & INTERESTS;
-        if (batch.holds(r)) {
-            batch.merge(r, directions | (ready & FLAGS));
+        collect(r.fd(), ready);
+    }
+
+    /**
+     * Reports a descriptor's current registration as ready: {@link #collect(Registration, int)} without a
+     * handle, for the loop of {@link #implCollect}.
+     *
+     * @param fd    a descriptor with a current registration
+     * @param ready what the kernel reported, in {@link Events} bits: directions and flags, unmasked
+     * @throws IOException if {@link #implUpdate}, called to disarm the key, fails
+     */
+    protected final void collect(int fd, int ready) throws IOException {
+        assert holdsStateLock() && table.id(fd) != 0 : "fd " + fd + " has no registration to collect";
+        int id = table.id(fd);
+        int events = table.key(fd).events();
+        int directions = ready & events & INTERESTS;
+        if (table.isInBatch(fd)) {
+            batch.merge(batch.find(fd), directions | (ready & FLAGS));
             return;
         }
         if (directions == 0) {
@@ -256,14 +334,15 @@ public abstract class AbstractSelector implements Selector {
             // report for an interest the key no longer has (modified meanwhile): it must not use up a
             // one-shot arming it was not for.
             if ((ready & (ERROR | HANGUP)) != 0) {
-                disarm(r);
+                disarm(fd);
             }
             return;
         }
-        if ((r.events() & ONESHOT) != 0) {
-            disarm(r);
+        if ((events & ONESHOT) != 0) {
+            disarm(fd);
         }
-        batch.add(r, directions | (ready & FLAGS));
+        batch.add(fd, id, directions | (ready & FLAGS));
+        table.setInBatch(fd, true);
     }
 
     /**
@@ -282,13 +361,13 @@ public abstract class AbstractSelector implements Selector {
         return stateLock.isHeldByCurrentThread();
     }
 
-    private void disarm(Registration r) throws IOException {
-        if (r.armed) {
-            r.armed = false;
+    private void disarm(int fd) throws IOException {
+        if (table.isArmed(fd)) {
+            table.setArmed(fd, false);
             if (atNextWait) {
-                listChange(r.fd());
+                listChange(fd);
             } else {
-                implUpdate(r);
+                implUpdate(registration(fd));
             }
         }
     }
@@ -324,30 +403,34 @@ public abstract class AbstractSelector implements Selector {
         stateLock.lock();
         try {
             ensureOpen("register fd " + fd);
-            Registration existing = table.get(fd);
-            if (existing != null) {
+            if (table.id(fd) != 0) {
                 // The message never runs user code: no attachment toString().
                 throw new IllegalStateException("fd " + fd + " is already registered with this " + backend
-                        + " selector (events " + Events.toString(existing.events()) + "): use modify() to change it");
+                        + " selector (events " + Events.toString(table.key(fd).events())
+                        + "): use modify() to change it");
             }
-            Registration r = new Registration(this, newId());
-            r.setKey(new SelectorKey(r, fd, events, attachment));
-            try {
-                if (atNextWait) {
-                    Kernel.requireOpen(fd); // as epoll_ctl refuses a closed fd (rule API-REGISTER)
-                } else {
+            if (atNextWait) {
+                Kernel.requireOpen(fd); // as epoll_ctl refuses a closed fd (rule API-REGISTER)
+            }
+            Registration r = new Registration(this, fd, newId(), null);
+            SelectorKey key = new SelectorKey(r, fd, events, attachment);
+            r.setKey(key);
+            if (!atNextWait) {
+                // Before the table grows to the number: the kernel refuses a descriptor that is not open
+                // (EBADF), however large. Armed, no slot: a removal reset both.
+                try {
                     implUpdate(r);
+                } catch (IOException | RuntimeException | Error e) {
+                    table.reset(fd); // never in the table: nothing else to repair (CPython's rollback)
+                    throw e;
                 }
-            } catch (IOException | RuntimeException | Error e) {
-                r.unregistered(); // never in the table: nothing to repair (CPython's rollback)
-                throw e;
             }
-            table.put(fd, r);
+            table.add(fd, r.id(), key);
             if (atNextWait) {
                 listChange(fd);
                 wakeupIfSelecting();
             }
-            return r.key();
+            return key;
         } finally {
             stateLock.unlock();
         }
@@ -359,7 +442,8 @@ public abstract class AbstractSelector implements Selector {
         stateLock.lock();
         try {
             ensureOpen("modify fd " + fd);
-            return modify(fd, events, registered(fd, "modify").key().attachment());
+            registered(fd, "modify");
+            return modify(fd, events, table.key(fd).attachment());
         } finally {
             stateLock.unlock();
         }
@@ -372,36 +456,38 @@ public abstract class AbstractSelector implements Selector {
         stateLock.lock();
         try {
             ensureOpen("modify fd " + fd);
-            Registration r = registered(fd, "modify");
-            SelectorKey old = r.key();
+            Registration r = new Registration(this, fd, registered(fd, "modify"), null);
+            SelectorKey old = table.key(fd);
             Checks.modifiable(fd, old.events(), events);
             boolean rearm = (events & ONESHOT) != 0;
             if (events == old.events() && !rearm) {
                 // Attachment only: no system call (CPython test_modify; rule API-MODIFY).
                 if (attachment != old.attachment()) {
-                    r.setKey(new SelectorKey(r, fd, events, attachment));
+                    table.replace(fd, new SelectorKey(r, fd, events, attachment));
                 }
-                return r.key();
+                return table.key(fd);
             }
-            r.setKey(new SelectorKey(r, fd, events, attachment));
-            r.armed = true;
+            SelectorKey key = new SelectorKey(r, fd, events, attachment);
+            r.setKey(key);
+            table.replace(fd, key);
+            table.setArmed(fd, true);
             if (atNextWait) {
                 listChange(fd);
                 wakeupIfSelecting();
-                return r.key();
+                return key;
             }
             try {
                 implUpdate(r);
             } catch (IOException | RuntimeException | Error e) {
                 // bpo-30014: a refused modify leaves the descriptor unregistered, not half-changed.
                 try {
-                    remove(r);
+                    remove(fd);
                 } catch (RuntimeException suppressed) {
                     e.addSuppressed(suppressed);
                 }
                 throw e;
             }
-            return r.key();
+            return key;
         } finally {
             stateLock.unlock();
         }
@@ -413,23 +499,27 @@ public abstract class AbstractSelector implements Selector {
         stateLock.lock();
         try {
             ensureOpen("unregister fd " + fd);
-            Registration r = registered(fd, "unregister");
-            remove(r);
-            return r.key();
+            registered(fd, "unregister");
+            SelectorKey key = table.key(fd);
+            remove(fd);
+            return key;
         } finally {
             stateLock.unlock();
         }
     }
 
     /** No wake-up: a wait in progress may still report the registration, which collecting skips. */
-    private void remove(Registration r) {
-        int fd = r.fd();
+    private void remove(int fd) {
+        Registration r = registration(fd);
         table.remove(fd);
-        r.unregistered();
         if (atNextWait) {
             listChange(fd);
         }
-        implUnregister(r);
+        try {
+            implUnregister(r);
+        } finally {
+            table.reset(fd); // its state and slot, which implUnregister may still read
+        }
     }
 
     @Override
@@ -437,8 +527,7 @@ public abstract class AbstractSelector implements Selector {
         stateLock.lock();
         try {
             ensureOpen("look up fd " + fd);
-            Registration r = fd < 0 ? null : table.get(fd);
-            return r == null ? null : r.key();
+            return fd < 0 ? null : table.key(fd);
         } finally {
             stateLock.unlock();
         }
@@ -464,24 +553,20 @@ public abstract class AbstractSelector implements Selector {
         stateLock.lock();
         try {
             ensureOpen("list keys");
-            Registration[] all = table.values(new Registration[table.size()]);
-            SelectorKey[] keys = new SelectorKey[all.length];
-            for (int i = 0; i < all.length; i++) {
-                keys[i] = all[i].key();
-            }
-            return keys;
+            return table.keys();
         } finally {
             stateLock.unlock();
         }
     }
 
-    private Registration registered(int fd, String op) {
-        Registration r = fd < 0 ? null : table.get(fd);
-        if (r == null) {
+    /** @return the id of the descriptor's registration */
+    private int registered(int fd, String op) {
+        int id = fd < 0 ? 0 : table.id(fd);
+        if (id == 0) {
             throw new IllegalStateException("cannot " + op + " fd " + fd + ": it is not registered with this "
                     + backend + " selector");
         }
-        return r;
+        return id;
     }
 
     private int newId() {
@@ -674,7 +759,11 @@ public abstract class AbstractSelector implements Selector {
             batch.clear();
             wokenUp = false;
             if (count > 0) {
-                implCollect(count);
+                try {
+                    implCollect(count);
+                } finally {
+                    batch.gathered(table); // merging is within one wait only
+                }
             }
             if (prepareRequested) {
                 prepareNow(); // ready for the next wait while the lock is held anyway: one lock per batch
@@ -691,11 +780,11 @@ public abstract class AbstractSelector implements Selector {
         int delivered = 0;
         while (batch.hasNext() && !closed) {
             int i = batch.take();
-            Registration r = batch.registration(i);
-            if (!r.isRegistered()) {
+            int fd = batch.fd(i);
+            SelectorKey current = table.keyAcquire(fd); // the key first, then its id: RegistrationTable
+            if (current == null || table.idAcquire(fd) != batch.id(i)) {
                 continue; // unregistered after the kernel reported it (REPORT-AFTER-UNREGISTER)
             }
-            SelectorKey current = r.key();
             int events = batch.events(i) & (current.interest() | FLAGS); // modified meanwhile: today's interest
             if ((events & INTERESTS) == 0) {
                 continue;
@@ -774,10 +863,7 @@ public abstract class AbstractSelector implements Selector {
                 return;
             }
             released = true;
-            for (Registration r : table.values(new Registration[table.size()])) {
-                r.unregistered();
-            }
-            table.clear();
+            table.clear(); // every key invalid now
             try {
                 implClose();
             } finally {

@@ -6,9 +6,13 @@ import java.util.Arrays;
  * The ready registrations of one wait: gathered under the state lock, delivered without it, by the
  * selecting thread only. A registration is in it at most once: a second report for it in the same wait
  * (kqueue reports reading and writing of one descriptor as two events) merges into the first entry.
+ *
+ * <p>An entry is a descriptor and its registration's id, not a key: the key delivered is the one current
+ * at delivery, and the batch keeps no key or attachment alive.
  */
 final class ReadyBatch {
-    private Registration[] registrations = new Registration[64];
+    private int[] fds = new int[64];
+    private int[] ids = new int[64];
     private int[] events = new int[64];
     private int size;
     private int next;
@@ -28,47 +32,58 @@ final class ReadyBatch {
         next = 0;
     }
 
-    boolean holds(Registration r) {
-        int i = r.batchIndex;
-        return i >= next && i < size && registrations[i] == r;
+    /** @return the entry of a descriptor that is in the batch: a second report in one wait, rare */
+    int find(int fd) {
+        for (int i = size - 1; i >= next; i--) {
+            if (fds[i] == fd) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("fd " + fd + " is not in the ready batch");
     }
 
-    void merge(Registration r, int more) {
-        events[r.batchIndex] |= more;
+    void merge(int entry, int more) {
+        events[entry] |= more;
     }
 
-    void add(Registration r, int ready) {
-        if (size == registrations.length) {
-            registrations = Arrays.copyOf(registrations, size * 2);
+    void add(int fd, int id, int ready) {
+        if (size == fds.length) {
+            fds = Arrays.copyOf(fds, size * 2);
+            ids = Arrays.copyOf(ids, size * 2);
             events = Arrays.copyOf(events, size * 2);
         }
-        registrations[size] = r;
+        fds[size] = fd;
+        ids[size] = id;
         events[size] = ready;
-        r.batchIndex = size;
         size++;
     }
 
     /** @return the index of the next entry, which is no longer in the batch; read it at once */
     int take() {
-        int i = next++;
-        registrations[i].batchIndex = -1;
-        return i;
+        return next++;
     }
 
-    Registration registration(int i) {
-        Registration r = registrations[i];
-        registrations[i] = null; // the batch keeps no key or attachment alive
-        return r;
+    int fd(int i) {
+        return fds[i];
+    }
+
+    int id(int i) {
+        return ids[i];
     }
 
     int events(int i) {
         return events[i];
     }
 
+    /** Tells the table that the gathered entries' registrations are no longer being gathered. */
+    void gathered(RegistrationTable table) {
+        for (int i = next; i < size; i++) {
+            table.leftBatch(fds[i]);
+        }
+    }
+
     /** Drops what is left: the selector closed. */
     void drop() {
-        while (hasNext()) {
-            registration(take());
-        }
+        next = size;
     }
 }

@@ -3,30 +3,31 @@ package dev.iomux.spi;
 import dev.iomux.SelectorKey;
 
 /**
- * One registration of a descriptor with a selector: the handle a backend gets in every hook, and the
- * state every key of it shares. {@link dev.iomux.Selector#modify} makes a new key, not a new
- * registration, so an old key holds only its registration, not a chain of every key that followed it.
+ * One registration of a descriptor with a selector, as a backend sees it in a hook. {@link
+ * dev.iomux.Selector#modify} makes a new key, not a new registration: the id stays.
  *
- * <p>Read it under the state lock (in a hook); {@link #slot} is the backend's own and is changed only
- * by the backend.
+ * <p>A handle for the hook it was passed to, or that looked it up with
+ * {@link AbstractSelector#registration(int)}: the selector keeps no such object, only the registration's
+ * current key and a few ints in arrays indexed by the descriptor, which this handle reads and writes.
+ * Do not keep it past the hook. Read it under the state lock (in a hook); {@link #slot} is the
+ * backend's own and is changed only by the backend.
  */
 public final class Registration {
     private final AbstractSelector selector;
+    private final int fd;
     private final int id;
-    private volatile SelectorKey key;
-    private volatile boolean registered = true;
-    private int slot = -1;          // the backend's; state lock
-    boolean armed = true;           // state lock
-    int batchIndex = -1;            // the entry in the ready batch being gathered or delivered; selecting thread
+    private SelectorKey key;
 
-    Registration(AbstractSelector selector, int id) {
+    Registration(AbstractSelector selector, int fd, int id, SelectorKey key) {
         this.selector = selector;
+        this.fd = fd;
         this.id = id;
+        this.key = key;
     }
 
     /** @return the descriptor */
     public int fd() {
-        return key.fd();
+        return fd;
     }
 
     /** @return an id unique in its selector while it is registered, kept across modify, never 0 */
@@ -52,12 +53,16 @@ public final class Registration {
      * @return whether it is armed
      */
     public boolean isArmed() {
-        return armed;
+        return selector.isArmed(fd);
     }
 
-    /** @return false once unregistered, or the selector closed */
+    /**
+     * @return whether it is the descriptor's current registration: false in {@link
+     *         AbstractSelector#implUpdate} for a new one, which is stored once the kernel took it, and false
+     *         once unregistered, or the selector closed
+     */
     public boolean isRegistered() {
-        return registered;
+        return selector.isRegistered(fd, id);
     }
 
     /**
@@ -67,7 +72,7 @@ public final class Registration {
      * @return the slot
      */
     public int slot() {
-        return slot;
+        return selector.slot(fd);
     }
 
     /**
@@ -77,7 +82,7 @@ public final class Registration {
      */
     public void setSlot(int slot) {
         assert selector.holdsStateLock();
-        this.slot = slot;
+        selector.setSlot(fd, slot);
     }
 
     /** @return the selector */
@@ -89,15 +94,11 @@ public final class Registration {
         this.key = key;
     }
 
-    void unregistered() {
-        registered = false;
-    }
-
     @Override
     public String toString() {
         SelectorKey k = key; // not the key's toString: no attachment, no user code
-        return "Registration[id=" + id + ", fd=" + k.fd() + ", events=" + dev.iomux.Events.toString(k.events())
-                + (registered ? "" : ", unregistered")
-                + (armed ? "" : ", disarmed") + "]";
+        return "Registration[id=" + id + ", fd=" + fd + ", events=" + dev.iomux.Events.toString(k.events())
+                + (isRegistered() ? "" : ", unregistered")
+                + (isArmed() ? "" : ", disarmed") + "]";
     }
 }

@@ -113,11 +113,11 @@ final class EpollPort extends AbstractSelector {
                 wakeupReady();
                 continue;
             }
-            Registration r = registration((int) data);
-            if (r == null || r.id() != id || r.slot() != WATCHED) {
+            int fd = (int) data; // by number: a Registration handle per event would be garbage
+            if (registrationId(fd) != id || slot(fd) != WATCHED) {
                 continue; // removed, or removed and registered again, since the event was fetched
             }
-            collect(r, PollBits.toEvents(ready.getInt(i * EVENT)));
+            collect(fd, PollBits.toEvents(ready.getInt(i * EVENT)));
         }
     }
 

@@ -228,12 +228,12 @@ final class PollPort extends AbstractSelector {
                 }
                 continue;
             }
-            Registration r = registration(fdAt[slot]);
-            if (r == null || r.id() != idAt[slot]) {
+            int fd = fdAt[slot];
+            if (registrationId(fd) != idAt[slot]) {
                 continue; // unregistered (and maybe registered again) while poll ran
             }
             lastReports++;
-            collect(r, events(revents)); // with filters, perhaps the second report of r: the base merges them
+            collect(fd, events(revents)); // with filters, perhaps the second report of fd: the base merges them
         }
     }
 
