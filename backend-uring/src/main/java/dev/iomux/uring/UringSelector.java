@@ -13,7 +13,6 @@ import dev.iomux.spi.ChangedFds;
 import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
 import dev.iomux.spi.PollBits;
-import dev.iomux.spi.Registration;
 import dev.iomux.spi.Waker;
 
 /**
@@ -124,23 +123,22 @@ final class UringSelector extends AbstractSelector {
 
     /** Brings the kernel's poll for {@code fd} in line with its registration. */
     private void sync(int fd) {
-        Registration r = registration(fd);
-        boolean want = r != null && r.isArmed();
-        int bits = want ? pollBits(r.events()) : 0;
+        int id = registrationId(fd);
+        boolean want = id != 0 && isArmed(fd);
+        int bits = want ? pollBits(registeredEvents(fd)) : 0;
         long current = fd < inFlight.length ? inFlight[fd] : 0;
-        if (current != 0 && !(want && inFlightId[fd] == r.id() && inFlightBits[fd] == bits)) {
+        if (current != 0 && !(want && inFlightId[fd] == id && inFlightBits[fd] == bits)) {
             // Cancel first: the poll holds the file, which stays open in the kernel until then.
             ring.pollRemove(sqe(), current, REMOVE);
             inFlight[fd] = 0;
             current = 0;
         }
         if (want && current == 0) {
-            arm(r, bits);
+            arm(fd, id, bits);
         }
     }
 
-    private void arm(Registration r, int bits) {
-        int fd = r.fd();
+    private void arm(int fd, int id, int bits) {
         if (fd >= inFlight.length) {
             int size = Math.max(fd + 1, inFlight.length * 2);
             inFlight = Arrays.copyOf(inFlight, size);
@@ -154,7 +152,7 @@ final class UringSelector extends AbstractSelector {
         // EDGE: a multishot poll, which reports each wake-up of the file and stays armed, as EPOLLET does.
         ring.pollAdd(sqe(), fd, bits & POLL_EVENTS, (bits & EDGE_BIT) != 0, userData);
         inFlight[fd] = userData;
-        inFlightId[fd] = r.id();
+        inFlightId[fd] = id;
         inFlightBits[fd] = bits;
     }
 
@@ -217,13 +215,14 @@ final class UringSelector extends AbstractSelector {
         if (!goesOn) {
             inFlight[fd] = 0;
         }
-        Registration r = registration(fd);
-        if (r == null || r.id() != inFlightId[fd]) {
+        // By number, not through registration(fd): a handle per completion would be garbage in every select.
+        int id = registrationId(fd);
+        if (id == 0 || id != inFlightId[fd]) {
             return;
         }
         if (res == -Ring.ECANCELED) {
             // Cancelled by the kernel, not by us (the thread that submitted it exited): arm again.
-            arm(r, inFlightBits[fd]);
+            arm(fd, id, inFlightBits[fd]);
             return;
         }
         int events;
@@ -234,11 +233,11 @@ final class UringSelector extends AbstractSelector {
             // on the descriptor too.
             events = PollBits.toEvents(PollBits.POLLNVAL);
         }
-        collect(r, events);
-        if (!goesOn && r.isArmed() && r.isRegistered()) {
+        collect(fd, events);
+        if (!goesOn && registrationId(fd) == id && isArmed(fd)) {
             // Level-triggered: ask again; a condition that still holds completes at once. EDGE: the multishot
             // poll ended (CQ overflow, or the kernel cancelled it): arm it again.
-            arm(r, pollBits(r.events()));
+            arm(fd, id, pollBits(registeredEvents(fd)));
         }
     }
 
