@@ -243,6 +243,7 @@ public abstract class AbstractSelector implements Selector {
      * @return whether it is armed
      */
     protected final boolean isArmed(int fd) {
+        assert holdsStateLock();
         return table.isArmed(fd);
     }
 
@@ -253,6 +254,7 @@ public abstract class AbstractSelector implements Selector {
      * @return its current key's events
      */
     protected final int registeredEvents(int fd) {
+        assert holdsStateLock();
         return table.key(fd).events();
     }
 
@@ -275,6 +277,7 @@ public abstract class AbstractSelector implements Selector {
      * @return the backend's slot, -1 if not set
      */
     protected final int slot(int fd) {
+        assert holdsStateLock();
         return table.slot(fd);
     }
 
