@@ -19,6 +19,10 @@ import jnr.ffi.Runtime;
  * <p>Internal. On a platform iomux does not support, {@link #C} is a stand-in whose every method throws
  * {@link UnsupportedOperationException} naming the reason, and {@link #unavailabilityCause()} returns it;
  * backends report it from {@code unavailabilityCause()}.
+ *
+ * <p>read, write, poll, ppoll, pselect, epoll_wait and epoll_pwait2 here go through {@link Syscalls},
+ * jnr-ffi on JDK 17 to 21 and {@code java.lang.foreign} from JDK 22; they keep this class's contract
+ * (-1, then {@link #errno()}). Hot callers use {@link Syscalls} itself, which returns minus the errno.
  */
 public final class Native {
     /** CPUs whose Linux ABI matches {@link Linux}'s constants (asm-generic numbering). */
