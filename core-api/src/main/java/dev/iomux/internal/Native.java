@@ -19,6 +19,10 @@ import jnr.ffi.Runtime;
  * <p>Internal. On a platform iomux does not support, {@link #C} is a stand-in whose every method throws
  * {@link UnsupportedOperationException} naming the reason, and {@link #unavailabilityCause()} returns it;
  * backends report it from {@code unavailabilityCause()}.
+ *
+ * <p>read, write, poll, ppoll, pselect, epoll_wait and epoll_pwait2 here go through {@link Syscalls},
+ * jnr-ffi on JDK 17 to 21 and {@code java.lang.foreign} from JDK 22; they keep this class's contract
+ * (-1, then {@link #errno()}). Hot callers use {@link Syscalls} itself, which returns minus the errno.
  */
 public final class Native {
     /** CPUs whose Linux ABI matches {@link Linux}'s constants (asm-generic numbering). */
@@ -104,7 +108,7 @@ public final class Native {
      * @return bytes read, 0 at end of stream, or -1
      */
     public static long read(int fd, long buf, long count) {
-        return DIRECT_SYSCALLS ? C.syscall(SYS_READ, fd, buf, count, 0) : C.read(fd, buf, count);
+        return failed(Syscalls.read(fd, buf, count));
     }
 
     /**
@@ -116,7 +120,7 @@ public final class Native {
      * @return bytes written, or -1
      */
     public static long write(int fd, long buf, long count) {
-        return DIRECT_SYSCALLS ? C.syscall(SYS_WRITE, fd, buf, count, 0) : C.write(fd, buf, count);
+        return failed(Syscalls.write(fd, buf, count));
     }
 
     /**
@@ -129,8 +133,7 @@ public final class Native {
      * @return the count of events, or -1
      */
     public static int epollWait(int epfd, long events, int maxEvents, int timeout) {
-        return DIRECT_SYSCALLS ? (int) C.syscall(SYS_EPOLL_WAIT, epfd, events, maxEvents, timeout)
-                : C.epoll_wait(epfd, events, maxEvents, timeout);
+        return failed(Syscalls.epollWait(epfd, events, maxEvents, timeout));
     }
 
     /**
@@ -142,7 +145,7 @@ public final class Native {
      * @return the count of ready entries, or -1
      */
     public static int poll(long fds, long nfds, int timeout) {
-        return DIRECT_SYSCALLS ? (int) C.syscall(SYS_POLL, fds, nfds, timeout, 0) : C.poll(fds, nfds, timeout);
+        return failed(Syscalls.poll(fds, nfds, timeout));
     }
 
     /**
@@ -156,9 +159,7 @@ public final class Native {
      * @return the count of ready entries, or -1
      */
     public static int ppoll(long fds, long nfds, long timespec, long sigmask) {
-        return DIRECT_SYSCALLS
-                ? (int) C.syscall(SYS_PPOLL, fds, nfds, timespec, pointer(sigmask), Linux.SIGSET_SIZE)
-                : C.ppoll(fds, nfds, timespec, sigmask);
+        return failed(Syscalls.ppoll(fds, nfds, timespec, sigmask));
     }
 
     /**
@@ -174,11 +175,11 @@ public final class Native {
      * @return the count of set bits, or -1
      */
     public static int pselect(int nfds, long readfds, long writefds, long exceptfds, long timespec, long sigmask) {
-        return C.pselect(nfds, readfds, writefds, exceptfds, timespec, pointer(sigmask));
+        return failed(Syscalls.pselect(nfds, readfds, writefds, exceptfds, timespec, sigmask, false));
     }
 
     /** A Pointer for a sixth-argument binding (LibC, jnr/jnr-ffi#181): null, allocating nothing, for 0. */
-    private static Pointer pointer(long address) {
+    static Pointer pointer(long address) {
         return address == 0 ? null : Pointer.wrap(RUNTIME, address);
     }
 
@@ -195,7 +196,7 @@ public final class Native {
      * @throws UnsatisfiedLinkError with a libc before glibc 2.35, which has no such function
      */
     public static int epollPwait2(int epfd, long events, int maxEvents, long timespec, long sigmask) {
-        return C.epoll_pwait2(epfd, events, maxEvents, timespec, sigmask);
+        return failed(Syscalls.epollPwait2(epfd, events, maxEvents, timespec, sigmask));
     }
 
     /**
@@ -238,7 +239,27 @@ public final class Native {
             Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64 ? 5 : 80;
 
     /**
-     * Returns the errno saved by the last {@code @SaveError} call on this thread. Read it right after the
+     * The -1 and errno of this class's contract from a {@link Syscalls} result (minus the errno on
+     * failure). The {@code java.lang.foreign} binding captured the errno itself, so it is handed to
+     * jnr-ffi's per-thread copy, where {@link #errno()} reads it; jnr-ffi's own calls left it there already.
+     */
+    private static long failed(long rc) {
+        if (rc >= 0) {
+            return rc;
+        }
+        if (Syscalls.isForeign()) {
+            LastError.setLastError(RUNTIME, (int) -rc);
+        }
+        return -1;
+    }
+
+    private static int failed(int rc) {
+        return (int) failed((long) rc);
+    }
+
+    /**
+     * Returns the errno saved by the last {@code @SaveError} call on this thread (or set by a failed call
+     * of this class through {@code java.lang.foreign}). Read it right after the
      * failing call: the next saving call overwrites it.
      *
      * @return the errno value

@@ -5,6 +5,7 @@ import static dev.iomux.internal.Native.C;
 import dev.iomux.NativeIOException;
 import dev.iomux.internal.Linux;
 import dev.iomux.internal.Native;
+import dev.iomux.internal.Syscalls;
 import jnr.ffi.Platform;
 
 /**
@@ -136,10 +137,9 @@ public final class Kernel {
                              NativeBuffer timespec) throws NativeIOException {
         long ts = timeoutNanos < 0 ? 0 : timespec(timespec, timeoutNanos);
         long slack = tightenTimerSlack(timeoutNanos);
-        int rc = Native.pselect(nfds, readfds, writefds, exceptfds, ts, 0);
-        int errno = rc < 0 ? Native.errno() : 0;
+        int rc = Syscalls.pselect(nfds, readfds, writefds, exceptfds, ts, 0, timeoutNanos == 0);
         restoreTimerSlack(slack);
-        return waitResult(rc, errno, "pselect", "nfds", nfds);
+        return syscallResult(rc, "pselect", "nfds", nfds);
     }
 
     /**
@@ -152,7 +152,7 @@ public final class Kernel {
      * @throws NativeIOException for any errno but EINTR
      */
     public static int poll(long fds, int nfds, long timeoutNanos) throws NativeIOException {
-        return waitResult(Native.poll(fds, nfds, toMillisCeil(timeoutNanos)), "poll", "nfds", nfds);
+        return syscallResult(Syscalls.poll(fds, nfds, toMillisCeil(timeoutNanos)), "poll", "nfds", nfds);
     }
 
     /**
@@ -172,10 +172,9 @@ public final class Kernel {
         }
         long ts = timespec(timespec, timeoutNanos);
         long slack = tightenTimerSlack(timeoutNanos);
-        int rc = Native.ppoll(fds, nfds, ts, 0);
-        int errno = rc < 0 ? Native.errno() : 0;
+        int rc = Syscalls.ppoll(fds, nfds, ts, 0);
         restoreTimerSlack(slack);
-        return waitResult(rc, errno, "ppoll", "nfds", nfds);
+        return syscallResult(rc, "ppoll", "nfds", nfds);
     }
 
     /**
@@ -198,8 +197,9 @@ public final class Kernel {
      * @throws NativeIOException for every errno
      */
     public static void epollCtl(int epfd, int op, int fd, long event) throws NativeIOException {
-        if (C.epoll_ctl(epfd, op, fd, event) < 0) {
-            int errno = Native.errno();
+        int rc = Syscalls.epollCtl(epfd, op, fd, event);
+        if (rc < 0) {
+            int errno = -rc;
             throw new NativeIOException("epoll_ctl(" + (op == EPOLL_CTL_ADD ? "ADD" : "MOD") + ", fd=" + fd + ")",
                     errno, ctlHint(op, errno));
         }
@@ -218,10 +218,11 @@ public final class Kernel {
      *                               its owner's back
      */
     public static boolean epollDel(int epfd, int fd) {
-        if (C.epoll_ctl(epfd, Linux.EPOLL_CTL_DEL, fd, 0) == 0) {
+        int rc = Syscalls.epollCtl(epfd, Linux.EPOLL_CTL_DEL, fd, 0);
+        if (rc == 0) {
             return true;
         }
-        int errno = Native.errno();
+        int errno = -rc;
         if (errno == EBADF || errno == ENOENT || errno == EPERM) {
             return false;
         }
@@ -240,7 +241,7 @@ public final class Kernel {
      * @throws NativeIOException for any errno but EINTR
      */
     public static int epollWait(int epfd, long events, int maxEvents, long timeoutNanos) throws NativeIOException {
-        return waitResult(Native.epollWait(epfd, events, maxEvents, toMillisCeil(timeoutNanos)),
+        return syscallResult(Syscalls.epollWait(epfd, events, maxEvents, toMillisCeil(timeoutNanos)),
                 "epoll_wait", "epfd", epfd);
     }
 
@@ -263,11 +264,10 @@ public final class Kernel {
         if (timeoutNanos > 0 && EpollPwait2.available) {
             long ts = timespec(timespec, timeoutNanos);
             long slack = tightenTimerSlack(timeoutNanos);
-            int rc = Native.epollPwait2(epfd, events, maxEvents, ts, 0);
-            int errno = rc < 0 ? Native.errno() : 0;
+            int rc = Syscalls.epollPwait2(epfd, events, maxEvents, ts, 0);
             restoreTimerSlack(slack);
-            if (rc >= 0 || errno != Linux.ENOSYS) {
-                return waitResult(rc, errno, "epoll_pwait2", "epfd", epfd);
+            if (rc != -Linux.ENOSYS) {
+                return syscallResult(rc, "epoll_pwait2", "epfd", epfd);
             }
             EpollPwait2.available = false; // the probe passed, yet this kernel has none: a seccomp filter?
         }
@@ -296,7 +296,7 @@ public final class Kernel {
                 return false;
             }
             try {
-                return Native.epollPwait2(-1, 0, 1, 0, 0) < 0 && Native.errno() == EBADF;
+                return Syscalls.epollPwait2(-1, 0, 1, 0, 0) == -EBADF;
             } catch (UnsatisfiedLinkError libcBefore235) {
                 return false;
             }
@@ -380,6 +380,11 @@ public final class Kernel {
     /** A wait's result: a count passes, EINTR becomes INTERRUPTED; the message is built only on failure. */
     private static int waitResult(int rc, String call, String argName, int arg) throws NativeIOException {
         return waitResult(rc, rc < 0 ? Native.errno() : 0, call, argName, arg);
+    }
+
+    /** {@link #waitResult(int, String, String, int)} for a {@link Syscalls} result: minus the errno on failure. */
+    private static int syscallResult(int rc, String call, String argName, int arg) throws NativeIOException {
+        return rc >= 0 ? rc : waitResult(-1, -rc, call, argName, arg);
     }
 
     /** {@link #waitResult(int, String, String, int)} with the errno read right after the call. */
