@@ -14,7 +14,7 @@ import java.util.Iterator;
 import java.util.Set;
 
 /**
- * The running JDK's java.nio Selector, as {@code bench-anchors/SelBench.java}: UNIX-domain SocketChannel
+ * The running JDK's java.nio Selector, used as its documentation shows: UNIX-domain SocketChannel
  * pairs (the kernel objects of socketpair(2)), {@code select()} and the selectedKeys iterator, non-blocking
  * channel reads and writes with direct buffers. The poll flavour sets the JDK's documented provider
  * property to {@code sun.nio.ch.PollSelectorProvider} before the first selector is opened.

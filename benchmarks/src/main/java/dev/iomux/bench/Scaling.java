@@ -11,8 +11,8 @@ import dev.iomux.io.Descriptors;
 
 /**
  * The scaling benchmark: libevent's {@code test/bench.c} shape, run on one implementation per process,
- * printing a {@code RESULT} line in the raw-C harness's format so that it joins the raw-C harness
- * in one run ({@code BENCH_EXTRA=benchmarks/scaling bench-anchors/run.sh}).
+ * printing a {@code RESULT} line in the format of the raw-C program ({@code benchmarks/src/main/c/bench_c.c}),
+ * so that both report together ({@code benchmarks/reproduce}).
  *
  * <pre>
  * scaling -b backend [-n pairs] [-a active] [-w chain_writes] [-i iters] [-r runs] [-W warmup_runs]

@@ -8,7 +8,7 @@ import dev.iomux.bench.Scaling;
 import io.netty.channel.unix.FileDescriptor;
 
 /**
- * Netty's JNI epoll binding one level below its EpollEventLoop, as {@code bench-anchors/NettyRawBench}:
+ * Netty's JNI epoll binding one level below its EpollEventLoop, called as the event loop calls it:
  * Native.epollCtlAdd, Native.epollWait over an EpollEventArray, and FileDescriptor read/write. It sits in
  * Netty's package because EpollEventArray and the int-timeout epollWait are package-private (fine on the
  * class path). The socketpairs are the same ones iomux measures (made with libc, wrapped in Netty's
