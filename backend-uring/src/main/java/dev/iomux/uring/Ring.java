@@ -57,15 +57,14 @@ final class Ring {
     // features
     static final int FEAT_SINGLE_MMAP = 1;
     static final int FEAT_NODROP = 1 << 1;
-    static final int FEAT_EXT_ARG = 1 << 8;
     static final int FEAT_RSRC_TAGS = 1 << 10;
     static final int FEAT_CQE_SKIP = 1 << 11;
     // io_uring_enter flags
     static final int ENTER_GETEVENTS = 1;
-    static final int ENTER_EXT_ARG = 1 << 3;
     // opcodes
     static final byte OP_POLL_ADD = 6;
     static final byte OP_POLL_REMOVE = 7;
+    static final byte OP_TIMEOUT = 11;
     // sqe flags
     static final byte IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
     // poll flags (sqe->len)
@@ -87,7 +86,7 @@ final class Ring {
     private static final int PARAMS_SIZE = 120;
     private static final int SQE_SIZE = 64;
     private static final int CQE_SIZE = 16;
-    private static final int EXT_ARG_SIZE = 24; // struct io_uring_getevents_arg
+    private static final int TIMESPEC_SIZE = 16; // struct __kernel_timespec
 
     // syscall(2) through jffi itself for the six-argument calls (see UringLib on jnr-ffi's sixth argument;
     // jffi's invokeN6 passes all six, as UringBindingTest shows).
@@ -125,7 +124,7 @@ final class Ring {
     private final int cqes;
     private int sqTailLocal;
     private int cqHeadLocal;
-    private NativeBuffer waitArg; // io_uring_getevents_arg, then a __kernel_timespec at 24
+    private NativeBuffer timeoutSpec; // the __kernel_timespec of the wait's IORING_OP_TIMEOUT
 
     /**
      * Sets up a ring, or throws naming the failed call.
@@ -174,7 +173,7 @@ final class Ring {
                 cqMask = ring.getInt(cqMaskAt);
                 sqTailLocal = ring.getInt(sqTail);
                 cqHeadLocal = ring.getInt(cqHead);
-                waitArg = NativeBuffer.allocate(EXT_ARG_SIZE + 16);
+                timeoutSpec = NativeBuffer.allocate(TIMESPEC_SIZE);
             } catch (IOException | RuntimeException | Error e) {
                 close();
                 throw e;
@@ -191,9 +190,6 @@ final class Ring {
         }
         if ((features & FEAT_NODROP) == 0) {
             return "IORING_FEAT_NODROP (Linux 5.5)";
-        }
-        if ((features & FEAT_EXT_ARG) == 0) {
-            return "IORING_FEAT_EXT_ARG (Linux 5.11), which the waits' timeouts need";
         }
         if ((features & FEAT_RSRC_TAGS) == 0) {
             // Multishot polls (IORING_POLL_ADD_MULTI) have no feature bit of their own: they came in 5.13, with
@@ -246,6 +242,28 @@ final class Ring {
         sqes.putLong(at + 32, userData);
     }
 
+    /**
+     * Writes at {@code at} the IORING_OP_TIMEOUT that bounds a wait: relative, {@code nanos} long, with a
+     * completion count ({@code off}) of 1. Its CQE comes when one other completion has been posted after
+     * its submission (res 0), or when the time is up (-ETIME); so it ends with the wait it bounds, and the
+     * wait's own io_uring_enter stays a six-argument call (no IORING_ENTER_EXT_ARG, whose seven arguments
+     * of syscall(2) jffi cannot pass without allocating). Kernel facts (io_uring/timeout.c): the prep copies
+     * the timespec from {@code addr} at submission (get_timespec64), so one buffer serves every wait (but holds one value per submit); the
+     * count's target is the CQ tail at submission plus {@code off}, less the timeouts' own CQEs
+     * ({@code cq_timeouts}, which io_flush_timeouts subtracts), so one timeout never completes another;
+     * {@code len} must be 1 (EINVAL otherwise), as liburing's io_uring_prep_timeout sets it.
+     */
+    void timeout(int at, long nanos, long userData) {
+        timeoutSpec.putLong(0, nanos / 1_000_000_000);
+        timeoutSpec.putLong(8, nanos % 1_000_000_000);
+        sqes.put(at, OP_TIMEOUT);
+        sqes.putInt(at + 4, -1);
+        sqes.putLong(at + 8, 1);                       // off: the completion count
+        sqes.putLong(at + 16, timeoutSpec.address());  // addr: the timespec
+        sqes.putInt(at + 24, 1);                       // len: one timespec
+        sqes.putLong(at + 32, userData);               // timeout_flags (at + 28) 0: relative, CLOCK_MONOTONIC
+    }
+
     /** @return the SQE array, for a test that writes a field the selector never sets */
     ByteBuffer sqes() {
         return sqes;
@@ -289,35 +307,23 @@ final class Ring {
     }
 
     /**
-     * Submits what is published and, if {@code wait}, waits for a completion, at most {@code timeoutNanos}
-     * (negative: no timeout) through IORING_ENTER_EXT_ARG.
+     * Submits what is published and, if {@code wait}, waits for a completion; a wait with a timeout has its
+     * IORING_OP_TIMEOUT ({@link #timeout}) among what is submitted.
      *
      * @return io_uring_enter's result: the count submitted, or -errno
      */
-    long enter(boolean wait, long timeoutNanos) {
-        int toSubmit = pending();
-        long rc;
-        if (!wait || timeoutNanos < 0) {
-            // No timeout to pass: sig NULL, and the kernel ignores the size after it, so six arguments of
-            // syscall(2) do, through jffi's allocation-free invokeN6 (a selectNow allocates nothing). GETEVENTS
-            // with min_complete 0 flushes overflowed CQEs and runs pending completions without waiting.
-            rc = INVOKER.invokeN6(SYSCALL6, SYSCALL, SYS_IO_URING_ENTER, fd, toSubmit, wait ? 1 : 0, ENTER_GETEVENTS, 0);
-        } else {
-            NativeBuffer arg = waitArg;
-            arg.putLong(EXT_ARG_SIZE, timeoutNanos / 1_000_000_000);
-            arg.putLong(EXT_ARG_SIZE + 8, timeoutNanos % 1_000_000_000);
-            arg.putLong(16, arg.address() + EXT_ARG_SIZE);
-            // Seven arguments of syscall(2): jnr-ffi's generic path, which allocates a small buffer per call
-            // (a timed wait blocks anyway; jffi has no allocation-free call beyond six arguments).
-            rc = LIB.syscall(SYS_IO_URING_ENTER, fd, toSubmit, 1, ENTER_GETEVENTS | ENTER_EXT_ARG, arg.address(),
-                    EXT_ARG_SIZE);
-        }
+    long enter(boolean wait) {
+        // sig NULL, and the kernel ignores the size after it, so six arguments of syscall(2) do, through jffi's
+        // allocation-free invokeN6 (a select allocates nothing). GETEVENTS with min_complete 0 flushes
+        // overflowed CQEs and runs pending completions without waiting.
+        long rc = INVOKER.invokeN6(SYSCALL6, SYSCALL, SYS_IO_URING_ENTER, fd, pending(), wait ? 1 : 0,
+                ENTER_GETEVENTS, 0);
         return rc < 0 ? -LastError.getLastError(RUNTIME) : rc;
     }
 
     /** Submits what is published without waiting; throws if the kernel refuses. */
     void submit() throws NativeIOException {
-        long rc = enter(false, 0);
+        long rc = enter(false);
         if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN) {
             throw new NativeIOException("io_uring_enter(ring=" + fd + ", submit)", (int) -rc, null);
         }
@@ -335,9 +341,9 @@ final class Ring {
         }
         ring = null;
         sqes = null;
-        if (waitArg != null) {
-            waitArg.free();
-            waitArg = null;
+        if (timeoutSpec != null) {
+            timeoutSpec.free();
+            timeoutSpec = null;
         }
         Kernel.closeQuietly(fd);
     }

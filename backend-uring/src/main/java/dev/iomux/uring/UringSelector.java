@@ -17,7 +17,7 @@ import dev.iomux.spi.Waker;
 
 /**
  * Readiness through io_uring: one IORING_OP_POLL_ADD in flight per armed registration, the wake-up pipe
- * watched by a multishot poll, and the wait's timeout passed to io_uring_enter (IORING_ENTER_EXT_ARG).
+ * watched by a multishot poll, and a timed wait bounded by an IORING_OP_TIMEOUT submitted with it.
  *
  * <p><b>Changes go to the selecting thread.</b> The base's {@link Updates#AT_NEXT_WAIT} lists every
  * changed descriptor and wakes a blocked select; {@link #implPrepare} (selecting thread, state lock) turns
@@ -50,6 +50,8 @@ final class UringSelector extends AbstractSelector {
     private static final long WAKER = 0;
     /** user_data of a POLL_REMOVE: arm 0 and fd -1 name no poll. */
     private static final long REMOVE = 0xffff_ffffL;
+    /** user_data of a wait's IORING_OP_TIMEOUT: arm 0 and fd -2 name no poll. */
+    private static final long TIMEOUT = 0xffff_fffeL;
     /** Kept beside the poll bits of an EDGE key (above the 16 bits of poll's events), never sent as such. */
     private static final int EDGE_BIT = 1 << 24;
     private static final int POLL_EVENTS = 0xffff;
@@ -163,7 +165,17 @@ final class UringSelector extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        long rc = ring.enter(timeoutNanos != 0, timeoutNanos);
+        if (timeoutNanos > 0 && ring.ready() == 0) {
+            // The wait's bound: an IORING_OP_TIMEOUT with a count of 1, submitted by the wait's own enter (see
+            // Ring.timeout), which ends when the wait does: at the first other completion (res 0) or at the
+            // time (-ETIME). Its CQE is ignored. One left in flight by a signal (EINTR) may complete in a later
+            // wait and end it early with nothing ready: the base then waits again with the time left, as for
+            // any wait that returns with nothing for the caller. With CQEs already pending the enter returns
+            // at once, and no timeout is queued that would outlive it.
+            ring.timeout(sqe(), timeoutNanos, TIMEOUT);
+            ring.publish();
+        }
+        long rc = ring.enter(timeoutNanos != 0);
         int ready = ring.ready();
         if (rc < 0 && ready == 0) {
             int errno = (int) -rc;
@@ -185,7 +197,7 @@ final class UringSelector extends AbstractSelector {
                 int res = ring.res(i);
                 if (userData == WAKER) {
                     wakerCompleted(res, ring.cqeFlags(i));
-                } else if (userData != REMOVE) {
+                } else if (userData != REMOVE && userData != TIMEOUT) {
                     pollCompleted(userData, res, ring.cqeFlags(i));
                 }
             }

@@ -18,7 +18,7 @@ import dev.iomux.spi.AbstractSelectorProvider;
  * <p>Unregister before closing a descriptor, and let the selector select once: a descriptor closed while
  * its poll is armed stays open in the kernel until the selecting thread's next wait cancels the poll.
  *
- * <p>Needs Linux 5.13 or later (multishot polls; IORING_FEAT_EXT_ARG for the waits' timeouts) with io_uring allowed:
+ * <p>Needs Linux 5.13 or later (multishot polls) with io_uring allowed:
  * {@link #unavailabilityCause()} says why not otherwise (kernel.io_uring_disabled, a seccomp filter,
  * a missing feature).
  */

@@ -46,12 +46,21 @@ class RingFactsTest {
         return out;
     }
 
-    /** Submits what is queued and waits up to {@code millis} for completions, then reaps them. */
+    /** user_data of the timeouts that bound {@link #submitAndWait}'s waits. */
+    private static final long WAIT_TIMEOUT = -1;
+
+    /**
+     * Submits what is queued and waits up to {@code millis} for completions (an IORING_OP_TIMEOUT with a
+     * count of 1, as the selector bounds its waits), then reaps them, without the timeout's own CQE.
+     */
     private static List<Cqe> submitAndWait(Ring ring, long millis) {
+        ring.timeout(ring.nextSqe(), TimeUnit.MILLISECONDS.toNanos(millis), WAIT_TIMEOUT);
         ring.publish();
-        long rc = ring.enter(true, TimeUnit.MILLISECONDS.toNanos(millis));
-        assertThat(rc).as("io_uring_enter: a count, or ETIME at the timeout").matches(r -> r >= 0 || r == -Ring.ETIME);
-        return reap(ring);
+        long rc = ring.enter(true);
+        assertThat(rc).as("io_uring_enter: the count submitted").isNotNegative();
+        List<Cqe> cqes = reap(ring);
+        cqes.removeIf(c -> c.userData() == WAIT_TIMEOUT);
+        return cqes;
     }
 
     private static void pollAdd(Ring ring, int fd, int events, boolean multishot, long userData) {
@@ -230,5 +239,42 @@ class RingFactsTest {
         pollfd.putShort(6, (short) 0);
         int n = Kernel.poll(pollfd.address(), 1, TimeUnit.MILLISECONDS.toNanos(millis));
         return n > 0 ? pollfd.getShort(6) & 0xffff : 0;
+    }
+
+    @Test
+    @DisplayName("IORING_OP_TIMEOUT with a count of 1 completes with 0 at the next other completion, with "
+            + "-ETIME when the time is up, and a timeout's own CQE does not count for another")
+    void timeoutWithACountEndsWithTheWait() throws IOException {
+        Ring ring = new Ring(8, 16, 0);
+        try (Fds fds = new Fds()) {
+            int[] p = fds.pipe();
+            ring.timeout(ring.nextSqe(), TimeUnit.SECONDS.toNanos(30), 1);
+            pollAdd(ring, p[0], PollBits.POLLIN, false, 2);
+            ring.publish();
+            assertThat(ring.enter(false)).isEqualTo(2);
+            Fds.write(p[1], 1);
+            assertThat(ring.enter(true)).isZero();
+            List<Cqe> got = reap(ring);
+            if (got.size() < 2) {
+                ring.enter(true);
+                got.addAll(reap(ring));
+            }
+            assertThat(got).as("the poll's completion ends the 30 s timeout at once")
+                    .containsExactlyInAnyOrder(new Cqe(2, PollBits.POLLIN, 0), new Cqe(1, 0, 0));
+
+            ring.timeout(ring.nextSqe(), TimeUnit.SECONDS.toNanos(30), 3);
+            ring.publish();
+            assertThat(ring.enter(false)).isEqualTo(1); // the timespec is read at submission: one at a time
+            ring.timeout(ring.nextSqe(), TimeUnit.MILLISECONDS.toNanos(20), 4);
+            ring.publish();
+            long t0 = System.nanoTime();
+            assertThat(ring.enter(true)).isEqualTo(1);
+            got = reap(ring);
+            assertThat(got).as("the 20 ms timeout's -ETIME, not the 30 s one's completion")
+                    .containsExactly(new Cqe(4, -Ring.ETIME, 0));
+            assertThat(System.nanoTime() - t0).as("nanoseconds waited").isGreaterThanOrEqualTo(20_000_000L);
+        } finally {
+            ring.close();
+        }
     }
 }

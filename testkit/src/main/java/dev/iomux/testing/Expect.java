@@ -104,6 +104,12 @@ public final class Expect {
         return threads.getCurrentThreadCpuTime();
     }
 
+    /** @return the bytes of heap the current thread has allocated so far (for steady-state allocation checks) */
+    public static long allocatedBytes() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        return threads.getCurrentThreadAllocatedBytes();
+    }
+
     /**
      * Measures time since a {@link System#nanoTime()}.
      *
