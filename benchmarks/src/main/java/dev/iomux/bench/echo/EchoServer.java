@@ -178,8 +178,9 @@ public final class EchoServer {
 
     // --------------------------------------------------------------------------------------- Netty
 
+    /** Netty's echo: each read written back, flushed once per batch of reads. Shared by the whole-server runs. */
     @ChannelHandler.Sharable
-    private static final class Echo extends ChannelInboundHandlerAdapter {
+    public static final class Echo extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ctx.write(msg);
