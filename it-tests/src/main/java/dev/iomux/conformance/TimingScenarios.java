@@ -126,37 +126,11 @@ final class TimingScenarios {
         int[] p = run.fds().pipe();
         sel.register(p[0], READ);
         Waits.warmUp(sel);
-        Waits.Costs batches = new Waits.Costs();
-        for (int round = 0; round < Waits.ROUNDS; round++) {
-            Waits.Waited w = Waits.measure(() -> {
-                for (int i = 0; i < SUB_MILLISECOND_SELECTS; i++) {
-                    List<Ready> got = sel.select(SUB_MILLISECOND);
-                    if (!got.isEmpty()) {
-                        return got;
-                    }
-                }
-                return List.of();
-            });
-            assertThat(w.got()).as("%s: select(900 us) with nothing ready", run.backend()).isEmpty();
-            batches.add(w);
-        }
+        Waits.Costs batches = emptyBatches(run, sel, SUB_MILLISECOND, SUB_MILLISECOND_SELECTS, "900 us");
         long batch = SUB_MILLISECOND.toNanos() * SUB_MILLISECOND_SELECTS;
         assertThat(batches.medianNanos()).as("%s: %d selects of 900 us wait at least %s", run.backend(),
                 SUB_MILLISECOND_SELECTS, Waits.ms(batch)).isGreaterThanOrEqualTo(batch);
-        Waits.Costs micro = new Waits.Costs();
-        for (int round = 0; round < Waits.ROUNDS; round++) {
-            Waits.Waited w = Waits.measure(() -> {
-                for (int i = 0; i < MICROSECOND_SELECTS; i++) {
-                    List<Ready> got = sel.select(MICROSECONDS);
-                    if (!got.isEmpty()) {
-                        return got;
-                    }
-                }
-                return List.of();
-            });
-            assertThat(w.got()).as("%s: select(50 us) with nothing ready", run.backend()).isEmpty();
-            micro.add(w);
-        }
+        Waits.Costs micro = emptyBatches(run, sel, MICROSECONDS, MICROSECOND_SELECTS, "50 us");
         long microBatch = MICROSECONDS.toNanos() * MICROSECOND_SELECTS;
         assertThat(micro.medianNanos()).as("%s: %d selects of 50 us wait at least %s", run.backend(),
                 MICROSECOND_SELECTS, Waits.ms(microBatch)).isGreaterThanOrEqualTo(microBatch);
@@ -186,6 +160,29 @@ final class TimingScenarios {
                 + "within %d ms of its timeout (median of %s)", run.backend(), TIMED_MILLIS, Waits.LATE_MILLIS, timed)
                 .isLessThan(TIMED_MILLIS + Waits.LATE_MILLIS);
         longTimeout(run, sel);
+    }
+
+    /**
+     * {@link Waits#ROUNDS} batches of {@code count} selects of {@code timeout}, each checked to have found
+     * nothing ready.
+     */
+    private static Waits.Costs emptyBatches(Run run, Selector sel, Duration timeout, int count, String label)
+            throws Exception {
+        Waits.Costs batches = new Waits.Costs();
+        for (int round = 0; round < Waits.ROUNDS; round++) {
+            Waits.Waited w = Waits.measure(() -> {
+                for (int i = 0; i < count; i++) {
+                    List<Ready> got = sel.select(timeout);
+                    if (!got.isEmpty()) {
+                        return got;
+                    }
+                }
+                return List.of();
+            });
+            assertThat(w.got()).as("%s: select(%s) with nothing ready", run.backend(), label).isEmpty();
+            batches.add(w);
+        }
+        return batches;
     }
 
     /**
