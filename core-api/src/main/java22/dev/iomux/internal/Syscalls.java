@@ -19,10 +19,12 @@ import java.util.Arrays;
  * the JDK 22 and later version (in {@code META-INF/versions/22}), which calls the kernel through
  * {@code java.lang.foreign} downcall handles and leaves jnr-ffi (jffi) out of these calls.
  *
- * <p>Internal. The binding is picked once, when the class loads: {@code java.lang.foreign} unless
- * {@code -Ddev.iomux.native=jnr}, or linking fails ({@link #foreignUnavailabilityCause()} says why; for
- * example {@code --illegal-native-access=deny} without {@code --enable-native-access}); then
- * {@link JnrSyscalls}, as on JDK 17 to 21. {@link #binding()} names it.
+ * <p>Internal. The binding is picked once, when the class loads: {@code java.lang.foreign} if
+ * {@code -Ddev.iomux.native=ffm} and linking succeeds, else {@link JnrSyscalls}, as on JDK 17 to 21
+ * ({@link #foreignUnavailabilityCause()} says why; for example {@code --illegal-native-access=deny}
+ * without {@code --enable-native-access}). {@link #binding()} names it. jnr-ffi stays the default: the
+ * foreign binding showed no measurable gain here, and in one run of the kit on JDK 25 its handler select
+ * allocated 40 bytes per call, which the kit refuses; it is opt-in until both are settled.
  *
  * <p>The calls that cannot block for long (read and write on non-blocking descriptors, epoll_ctl, and the
  * waits with a zero timeout) are critical downcalls ({@code Linker.Option.critical}): no transition of the
@@ -38,7 +40,7 @@ import java.util.Arrays;
  * jnr-ffi binding does. Pointers are passed as {@code long}: every supported CPU is LP64.
  */
 public final class Syscalls {
-    /** The system property that picks the binding on JDK 22 and later: {@code ffm} (the default) or {@code jnr}. */
+    /** The system property that picks the binding on JDK 22 and later: {@code jnr} (the default) or {@code ffm}. */
     public static final String PROPERTY = "dev.iomux.native";
 
     private static final boolean FOREIGN;
@@ -69,9 +71,9 @@ public final class Syscalls {
         MethodHandle[] h = null;
         Throwable cause = null;
         long errnoOffset = 0;
-        String wanted = System.getProperty(PROPERTY, "ffm");
+        String wanted = System.getProperty(PROPERTY, "jnr");
         if (wanted.equals("jnr")) {
-            cause = new UnsupportedOperationException("-D" + PROPERTY + "=jnr");
+            cause = new UnsupportedOperationException("-D" + PROPERTY + "=jnr (the default; ffm asks for java.lang.foreign)");
         } else if (!wanted.equals("ffm")) {
             cause = new IllegalArgumentException("-D" + PROPERTY + "=" + wanted + ": use ffm or jnr");
         } else if (Native.unavailabilityCause() != null) {
