@@ -2,9 +2,12 @@ package dev.iomux.uring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.iomux.NativeIOException;
 import dev.iomux.Selector;
 import dev.iomux.SelectorProvider;
 import dev.iomux.Selectors;
@@ -49,7 +52,7 @@ class UringSeccompTest {
     }
 
     @Test
-    @DisplayName("io_uring_setup answered EPERM (what kernel.io_uring_disabled gives): the reason names the sysctl and seccomp")
+    @DisplayName("io_uring_setup answered EPERM (what kernel.io_uring_disabled gives): the reason says which, by the sysctl's value")
     void epermIsToldAsTheSysctlOrSeccomp() throws Exception {
         String out = child(EPERM);
         assertThat(out).contains("io_uring_setup directly: -1, errno 1")
@@ -57,6 +60,16 @@ class UringSeccompTest {
                 .containsPattern("cause: [^\n]*kernel.io_uring_disabled")
                 .containsPattern("cause: [^\n]*a seccomp filter");
         assertTold(out, "EPERM");
+        // The same EPERM of the kernel, told against each value the sysctl can have (a file standing for it):
+        // the reason says which one applies, rather than listing both.
+        assertThat(line(out, "EPERM with the sysctl at 0: "))
+                .endsWith("a seccomp filter forbids io_uring to this process (kernel.io_uring_disabled=0 allows it)");
+        assertThat(line(out, "EPERM with the sysctl at 1: ")).endsWith("kernel.io_uring_disabled=1 allows io_uring "
+                + "only to members of kernel.io_uring_group and to CAP_SYS_ADMIN, or a seccomp filter forbids it");
+        assertThat(line(out, "EPERM with the sysctl at 2: "))
+                .endsWith("io_uring is disabled on this system (kernel.io_uring_disabled=2)");
+        assertThat(line(out, "EPERM with the sysctl absent: ")).endsWith(
+                "a seccomp filter forbids io_uring to this process (no kernel.io_uring_disabled before Linux 6.6)");
     }
 
     /** The same cause everywhere a user meets it, and everything else of the library still working. */
@@ -107,6 +120,18 @@ class UringSeccompTest {
             long rc = Ring.LIB.syscall(Ring.SYS_IO_URING_SETUP, 2, 0, 0, 0, 0, 0);
             System.out.println("io_uring_setup directly: " + rc + ", errno "
                     + jnr.ffi.Runtime.getRuntime(Ring.LIB).getLastError());
+            if (uring.unavailabilityCause().getCause() instanceof NativeIOException e && e.errno() == 1) {
+                Path dir = Files.createTempDirectory("iomux-sysctl");
+                Path sysctl = dir.resolve("io_uring_disabled");
+                for (String value : new String[] {"0", "1", "2"}) {
+                    Files.writeString(sysctl, value + "\n");
+                    System.out.println("EPERM with the sysctl at " + value + ": "
+                            + UringSelectorProvider.reason(e, sysctl));
+                }
+                Files.delete(sysctl);
+                Files.delete(dir);
+                System.out.println("EPERM with the sysctl absent: " + UringSelectorProvider.reason(e, sysctl));
+            }
             var pipe = java.nio.channels.Pipe.open();
             int n = pipe.sink().write(java.nio.ByteBuffer.wrap(new byte[] {1}));
             System.out.println("a pipe still works: " + n + " byte");
