@@ -60,6 +60,11 @@ public final class UringSelectorProvider extends AbstractSelectorProvider {
 
     /** A failed io_uring_setup in words a user can act on. */
     static String reason(NativeIOException e) {
+        return reason(e, IO_URING_DISABLED);
+    }
+
+    /** As {@link #reason(NativeIOException)}, an EPERM told by the value of {@code sysctl}. */
+    static String reason(NativeIOException e, Path sysctl) {
         if (e.syscall() == null || !e.syscall().startsWith("io_uring_setup")) {
             return e.getMessage();
         }
@@ -70,7 +75,7 @@ public final class UringSelectorProvider extends AbstractSelectorProvider {
                         + "ENOSYS for it, as container runtimes' default profiles do";
                 break;
             case "EPERM":
-                why = "io_uring is not allowed for this process: kernel.io_uring_disabled, or a seccomp filter";
+                why = forbidden(sysctl);
                 break;
             case "EINVAL":
                 why = "the kernel refused the ring's parameters (a setup flag it does not know)";
@@ -82,6 +87,35 @@ public final class UringSelectorProvider extends AbstractSelectorProvider {
                 why = "io_uring cannot be used here";
         }
         return e.getMessage() + ": " + why;
+    }
+
+    /**
+     * Why io_uring_setup answered EPERM, told by the sysctl's value: io_uring_allowed (io_uring/io_uring.c)
+     * gives EPERM for kernel.io_uring_disabled=2, and for 1 to a process outside kernel.io_uring_group
+     * without CAP_SYS_ADMIN; otherwise it is a seccomp filter's answer.
+     */
+    private static String forbidden(Path sysctl) {
+        String value;
+        try {
+            value = Files.readString(sysctl).strip();
+        } catch (NoSuchFileException e) {
+            return "a seccomp filter forbids io_uring to this process (no kernel.io_uring_disabled before Linux 6.6)";
+        } catch (IOException e) {
+            return "io_uring is not allowed for this process: kernel.io_uring_disabled (unreadable here), "
+                    + "or a seccomp filter";
+        }
+        switch (value) {
+            case "0":
+                return "a seccomp filter forbids io_uring to this process (kernel.io_uring_disabled=0 allows it)";
+            case "1":
+                return "kernel.io_uring_disabled=1 allows io_uring only to members of kernel.io_uring_group and "
+                        + "to CAP_SYS_ADMIN, or a seccomp filter forbids it";
+            case "2":
+                return "io_uring is disabled on this system (kernel.io_uring_disabled=2)";
+            default:
+                return "io_uring is not allowed for this process: kernel.io_uring_disabled=" + value
+                        + ", or a seccomp filter";
+        }
     }
 
     /**
