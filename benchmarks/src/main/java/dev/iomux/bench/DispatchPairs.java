@@ -9,11 +9,7 @@ import dev.iomux.Events;
 import dev.iomux.ReadyHandler;
 import dev.iomux.Selector;
 import dev.iomux.Selectors;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
 import dev.iomux.io.Descriptors;
-import dev.iomux.spi.NativeBuffer;
-import jnr.ffi.Platform;
 
 /**
  * iomux's per-event bookkeeping on epoll, measured against the raw event walk in one process, in finely
@@ -35,10 +31,6 @@ import jnr.ffi.Platform;
  */
 public final class DispatchPairs {
     private static final int READY = 100;
-    private static final boolean PACKED = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
-    private static final int EVENT_SIZE = PACKED ? 12 : 16;
-    private static final int DATA_OFFSET = PACKED ? 4 : 8;
-
     private static final java.lang.management.ThreadMXBean THREADS =
             java.lang.management.ManagementFactory.getThreadMXBean();
 
@@ -78,20 +70,14 @@ public final class DispatchPairs {
                 selector.register(mine.rfd[i], Events.READ);
                 Descriptors.write(mine.wfd[i], one.clear());
             }
-            int epfd = Native.check(Native.C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1");
-            NativeBuffer events = NativeBuffer.allocate(EVENT_SIZE * READY);
-            try {
-                for (int i = 0; i < READY; i++) {
-                    events.putInt(0, Linux.EPOLLIN);
-                    events.putLong(DATA_OFFSET, raw.rfd[i]);
-                    Native.check(Native.C.epoll_ctl(epfd, Linux.EPOLL_CTL_ADD, raw.rfd[i], events.address()),
-                            "epoll_ctl");
-                    Descriptors.write(raw.wfd[i], one.clear());
-                }
+            for (int i = 0; i < READY; i++) {
+                Descriptors.write(raw.wfd[i], one.clear());
+            }
+            try (RawEpoll epoll = new RawEpoll(raw.rfd)) {
                 // Warm-up: both loops compiled, as JMH's warm-up iterations would.
                 for (int i = 0; i < 20; i++) {
                     iomux(selector, k * 5);
-                    raw(epfd, events, k * 5);
+                    raw(epoll, k * 5);
                 }
                 double[] iomux = new double[blocks];
                 double[] rawNs = new double[blocks];
@@ -99,9 +85,9 @@ public final class DispatchPairs {
                 for (int b = 0; b < blocks; b++) {
                     if ((b & 1) == 0) {
                         iomux[b] = iomux(selector, k);
-                        rawNs[b] = raw(epfd, events, k);
+                        rawNs[b] = raw(epoll, k);
                     } else {
-                        rawNs[b] = raw(epfd, events, k);
+                        rawNs[b] = raw(epoll, k);
                         iomux[b] = iomux(selector, k);
                     }
                     diff[b] = (iomux[b] - rawNs[b]) / READY;
@@ -111,9 +97,6 @@ public final class DispatchPairs {
                         k, blocks, quantile(iomux, 0.5), quantile(rawNs, 0.5), quantile(diff, 0.5),
                         quantile(iomux, 0.25), quantile(rawNs, 0.25),
                         (quantile(iomux, 0.25) - quantile(rawNs, 0.25)) / READY, sum);
-            } finally {
-                Native.closeQuietly(epfd);
-                events.free();
             }
         } finally {
             mine.close();
@@ -133,15 +116,13 @@ public final class DispatchPairs {
     }
 
     /** @return ns per call over {@code calls} calls */
-    private double raw(int epfd, NativeBuffer events, int calls) {
+    private double raw(RawEpoll epoll, int calls) {
+        int[] n = new int[1];
         long t = THREADS.getCurrentThreadCpuTime();
         for (int c = 0; c < calls; c++) {
-            int n = Native.epollWait(epfd, events.address(), READY, 0);
-            if (n != READY) {
-                throw new IllegalStateException("expected " + READY + " ready events, got " + n);
-            }
-            for (int i = 0; i < n; i++) {
-                sum += (int) events.getLong(i * EVENT_SIZE + DATA_OFFSET);
+            sum += epoll.walk(n);
+            if (n[0] != READY) {
+                throw new IllegalStateException("expected " + READY + " ready events, got " + n[0]);
             }
         }
         return (double) (THREADS.getCurrentThreadCpuTime() - t) / calls;

@@ -155,7 +155,8 @@ public final class Report {
         return 4;
     }
 
-    private static final List<String> BACKENDS = List.of("select", "selectbig", "poll", "epoll", "epollet");
+    private static final List<String> BACKENDS = List.of("select", "selectbig", "poll", "epoll", "epollet", "uring",
+            "uring-single");
 
     private static final Comparator<String> KEY_ORDER = Comparator
             .comparingInt((String k) -> group(k.split(" ")[0]))
@@ -275,6 +276,9 @@ public final class Report {
                     "iomux epoll", netty + " epoll", Row::usIter, n == 9900 ? 0.9999 : Double.NaN);
             target(sb, "iomux epollet / Netty JNI epollet (both edge-triggered)" + (n == 9900 ? ", < 1" : ""), n,
                     "iomux epollet", netty + " epollet", Row::usIter, n == 9900 ? 0.9999 : Double.NaN);
+            target(sb, "iomux uring / iomux epoll, ≤ 1.05", n, "iomux uring", "iomux epoll", Row::usIter, 1.05);
+            target(sb, "iomux uring-single / iomux epoll, ≤ 1.05", n, "iomux uring-single", "iomux epoll",
+                    Row::usIter, 1.05);
             target(sb, "iomux poll / C poll, ≤ 1.15", n, "iomux poll", "c-raw poll", Row::usIter, 1.15);
             target(sb, "iomux select / C select, ≤ 1.15", n, "iomux select", "c-raw select", Row::usIter, 1.15);
             target(sb, "(explains) iomux epoll / C epoll with one idle thread", n, "iomux epoll", "c-raw-mt epoll",
@@ -315,6 +319,8 @@ public final class Report {
             case "poll": return new java.awt.Color(0xFF7F0E);
             case "epoll": return new java.awt.Color(0x1F77B4);
             case "epollet": return new java.awt.Color(0x2CA02C);
+            case "uring": return new java.awt.Color(0x9467BD);
+            case "uring-single": return new java.awt.Color(0xE377C2);
             default: return java.awt.Color.GRAY;
         }
     }

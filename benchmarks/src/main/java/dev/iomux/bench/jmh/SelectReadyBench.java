@@ -23,12 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import dev.iomux.Events;
 import dev.iomux.ReadyHandler;
 import dev.iomux.Selectors;
+import dev.iomux.bench.RawEpoll;
 import dev.iomux.bench.Scaling;
-import dev.iomux.internal.Linux;
-import dev.iomux.internal.Native;
-import dev.iomux.spi.NativeBuffer;
 import dev.iomux.io.Descriptors;
-import jnr.ffi.Platform;
 
 /**
  * A selectNow that delivers 100 ready keys: 100 socketpairs, each with one unread byte, registered
@@ -53,8 +50,8 @@ public class SelectReadyBench extends BackendState {
 
     private static final int READY = 100;
     private long sum;
-    private int rawEpfd = -1;
-    private NativeBuffer rawEvents;
+    private RawEpoll raw;
+    private final int[] count = new int[1];
     private final ReadyHandler handler = (key, events) -> sum += key.fd();
 
     /**
@@ -76,15 +73,10 @@ public class SelectReadyBench extends BackendState {
         }
         if (backend.equals("raw-epoll")) {
             pairs = new Scaling.Pairs(READY);
-            rawEpfd = Native.check(Native.C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1");
-            rawEvents = NativeBuffer.allocate(RAW_EVENT_SIZE * READY);
             for (int i = 0; i < READY; i++) {
-                rawEvents.putInt(0, Linux.EPOLLIN);
-                rawEvents.putLong(RAW_DATA_OFFSET, pairs.rfd[i]);
-                Native.check(Native.C.epoll_ctl(rawEpfd, Linux.EPOLL_CTL_ADD, pairs.rfd[i], rawEvents.address()),
-                        "epoll_ctl");
                 Descriptors.write(pairs.wfd[i], one.clear());
             }
+            raw = new RawEpoll(pairs.rfd);
             return;
         }
         selector = Selectors.open(backend);
@@ -111,27 +103,18 @@ public class SelectReadyBench extends BackendState {
             }
             return n;
         }
-        if (rawEvents != null) {
-            int n = Native.epollWait(rawEpfd, rawEvents.address(), READY, 0);
-            for (int i = 0; i < n; i++) {
-                sum += (int) rawEvents.getLong(i * RAW_EVENT_SIZE + RAW_DATA_OFFSET);
-            }
-            return n;
+        if (raw != null) {
+            sum += raw.walk(count);
+            return count[0];
         }
         return selector.selectNow(handler);
     }
 
-    // struct epoll_event: packed on x86-64 (12 bytes, data at 4), 8-byte aligned elsewhere (16, data at 8).
-    private static final boolean PACKED = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
-    private static final int RAW_EVENT_SIZE = PACKED ? 12 : 16;
-    private static final int RAW_DATA_OFFSET = PACKED ? 4 : 8;
-
-    /** Closes the raw epoll instance and its event array; the base closes the pairs. */
+    /** Closes the raw epoll instance; the base closes the pairs. */
     @TearDown(Level.Trial)
     public void closeRaw() {
-        if (rawEvents != null) {
-            Native.closeQuietly(rawEpfd);
-            rawEvents.free();
+        if (raw != null) {
+            raw.close();
         }
     }
 }
