@@ -98,8 +98,18 @@ public final class RuleMatrix {
                     }
                     String value = args[++i];
                     if (option.equals("--backend") && !available.contains(value)) {
-                        err.println(PREFIX + "--backend must be one of " + String.join(", ", available) + " (got '"
-                                + value + "')\n" + USAGE);
+                        SelectorProvider known = all.stream().filter(p -> p.name().equals(value)).findFirst()
+                                .orElse(null);
+                        if (known != null) {
+                            // Known but refused here: say why, as Selectors.open(name) does.
+                            Throwable cause = known.unavailabilityCause();
+                            err.println(PREFIX + "the " + value + " backend is not available here: "
+                                    + (cause.getMessage() != null ? cause.getMessage() : cause.toString())
+                                    + "; available: " + String.join(", ", available));
+                        } else {
+                            err.println(PREFIX + "--backend must be one of " + String.join(", ", available)
+                                    + " (got '" + value + "')\n" + USAGE);
+                        }
                         return 2;
                     }
                     (option.equals("--rule") ? rules : backends).add(value);

@@ -50,7 +50,10 @@ class RuleMatrixTest {
         assertThat(run("--rule", "NO-SUCH-RULE")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("no rule 'NO-SUCH-RULE'");
         assertThat(run("--backend", "kqueue")).as("registered here, but unavailable").isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--backend must be one of epoll, poll, select, uring (got 'kqueue')");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("the kqueue backend is not available here: "
+                + "kqueue(2) does not exist on Linux (probe: ENOSYS); available: epoll, poll, select, uring");
+        assertThat(run("--backend", "devpoll")).as("not registered at all").isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--backend must be one of epoll, poll, select, uring (got 'devpoll')");
         assertThat(run("--backend")).isEqualTo(2);
     }
 
