@@ -35,6 +35,18 @@ import java.util.Arrays;
  * into a small native segment each thread allocates once; JDK 25 accepts that option together with
  * critical, and where a JDK refuses the pair, that call is linked as an ordinary downcall instead.
  *
+ * <p>A select that does not wait allocates nothing, whatever the JIT does: the calls it makes (epoll_wait,
+ * poll and pselect with a zero timeout) and epoll_ctl go through handles that do not capture errno, and
+ * only a call that failed is made again through one that does. A handle that captures errno allocates
+ * on every call: it passes the segment through {@code SharedUtils.checkCaptureSegment} (JDK 25),
+ * which returns {@code segment.asSlice(0, layout)}, a new 40-byte segment that is not on the heap only
+ * where the JIT inlines that method and escape analysis removes the slice; one run of the kit on JDK 25
+ * found it on the heap, 40 bytes per select. Asking a failed call again is safe for these calls: one that
+ * failed changed nothing (no event consumed, no set written back, no interest changed), so the second
+ * call fails the same way, or, if another thread changed what it depends on meanwhile, gives the result
+ * the call would have had a moment later. read and write still capture errno on every call, since
+ * a failed read of a socket consumes its pending error (ECONNRESET); so do the waits that may block.
+ *
  * <p>Where {@link Native#DIRECT_SYSCALLS} says so, read, write, poll, ppoll and epoll_wait call
  * {@code syscall(2)} rather than libc's wrappers, which are cancellation points (see there), as the
  * jnr-ffi binding does. Pointers are passed as {@code long}: every supported CPU is LP64.
@@ -49,18 +61,27 @@ public final class Syscalls {
     /** Critical: (MemorySegment capture, int fd, long buf, long count) long. */
     private static final MethodHandle READ;
     private static final MethodHandle WRITE;
-    /** (MemorySegment capture, int epfd, long events, int maxEvents, int timeout) int; critical and not. */
+    /** Critical, no errno: (int epfd, long events, int maxEvents, int timeout) int; the timeout is 0. */
     private static final MethodHandle EPOLL_WAIT_NOW;
+    /** The same, critical, with errno: (MemorySegment capture, int epfd, long events, int maxEvents, int timeout) int. */
+    private static final MethodHandle EPOLL_WAIT_NOW_ERRNO;
+    /** Ordinary, with errno: (MemorySegment capture, int epfd, long events, int maxEvents, int timeout) int. */
     private static final MethodHandle EPOLL_WAIT;
-    /** Critical: (MemorySegment capture, int epfd, int op, int fd, long event) int. */
+    /** Critical, no errno: (int epfd, int op, int fd, long event) int. */
     private static final MethodHandle EPOLL_CTL;
-    /** (MemorySegment capture, long fds, long nfds, int timeout) int; critical and not. */
+    /** Critical, with errno: (MemorySegment capture, int epfd, int op, int fd, long event) int. */
+    private static final MethodHandle EPOLL_CTL_ERRNO;
+    /** Critical, no errno: (long fds, long nfds, int timeout) int; the timeout is 0. */
     private static final MethodHandle POLL_NOW;
+    /** Critical and ordinary, with errno: (MemorySegment capture, long fds, long nfds, int timeout) int. */
+    private static final MethodHandle POLL_NOW_ERRNO;
     private static final MethodHandle POLL;
     /** (MemorySegment capture, long fds, long nfds, long timespec, long sigmask) int. */
     private static final MethodHandle PPOLL;
-    /** (MemorySegment capture, int nfds, long r, long w, long e, long timespec, long sigmask) int; both. */
+    /** Critical, no errno: (int nfds, long r, long w, long e, long timespec, long sigmask) int; zero timespec. */
     private static final MethodHandle PSELECT_NOW;
+    /** Critical and ordinary, with errno: (MemorySegment capture, int nfds, long r, long w, long e, long timespec, long sigmask) int. */
+    private static final MethodHandle PSELECT_NOW_ERRNO;
     private static final MethodHandle PSELECT;
     /** (MemorySegment capture, int epfd, long events, int maxEvents, long timespec, long sigmask) int; or null. */
     private static final MethodHandle EPOLL_PWAIT2;
@@ -93,14 +114,18 @@ public final class Syscalls {
         READ = FOREIGN ? h[0] : null;
         WRITE = FOREIGN ? h[1] : null;
         EPOLL_WAIT_NOW = FOREIGN ? h[2] : null;
-        EPOLL_WAIT = FOREIGN ? h[3] : null;
-        EPOLL_CTL = FOREIGN ? h[4] : null;
-        POLL_NOW = FOREIGN ? h[5] : null;
-        POLL = FOREIGN ? h[6] : null;
-        PPOLL = FOREIGN ? h[7] : null;
-        PSELECT_NOW = FOREIGN ? h[8] : null;
-        PSELECT = FOREIGN ? h[9] : null;
-        EPOLL_PWAIT2 = FOREIGN ? h[10] : null;
+        EPOLL_WAIT_NOW_ERRNO = FOREIGN ? h[3] : null;
+        EPOLL_WAIT = FOREIGN ? h[4] : null;
+        EPOLL_CTL = FOREIGN ? h[5] : null;
+        EPOLL_CTL_ERRNO = FOREIGN ? h[6] : null;
+        POLL_NOW = FOREIGN ? h[7] : null;
+        POLL_NOW_ERRNO = FOREIGN ? h[8] : null;
+        POLL = FOREIGN ? h[9] : null;
+        PPOLL = FOREIGN ? h[10] : null;
+        PSELECT_NOW = FOREIGN ? h[11] : null;
+        PSELECT_NOW_ERRNO = FOREIGN ? h[12] : null;
+        PSELECT = FOREIGN ? h[13] : null;
+        EPOLL_PWAIT2 = FOREIGN ? h[14] : null;
         CAPTURE = FOREIGN ? ThreadLocal.withInitial(
                 () -> Arena.ofAuto().allocate(Linker.Option.captureStateLayout())) : null;
     }
@@ -190,10 +215,18 @@ public final class Syscalls {
         if (!FOREIGN) {
             return JnrSyscalls.epollWait(epfd, events, maxEvents, timeout);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = timeout == 0 ? (int) EPOLL_WAIT_NOW.invokeExact(capture, epfd, events, maxEvents, timeout)
-                    : (int) EPOLL_WAIT.invokeExact(capture, epfd, events, maxEvents, timeout);
+            if (timeout == 0) {
+                int r = (int) EPOLL_WAIT_NOW.invokeExact(epfd, events, maxEvents, timeout);
+                if (r >= 0) {
+                    return r;
+                }
+                MemorySegment capture = CAPTURE.get(); // failed: asked again for its errno (see the class)
+                r = (int) EPOLL_WAIT_NOW_ERRNO.invokeExact(capture, epfd, events, maxEvents, timeout);
+                return r < 0 ? -errno(capture) : r;
+            }
+            MemorySegment capture = CAPTURE.get();
+            int r = (int) EPOLL_WAIT.invokeExact(capture, epfd, events, maxEvents, timeout);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -213,9 +246,13 @@ public final class Syscalls {
         if (!FOREIGN) {
             return JnrSyscalls.epollCtl(epfd, op, fd, event);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = (int) EPOLL_CTL.invokeExact(capture, epfd, op, fd, event);
+            int r = (int) EPOLL_CTL.invokeExact(epfd, op, fd, event);
+            if (r >= 0) {
+                return r;
+            }
+            MemorySegment capture = CAPTURE.get(); // failed: asked again for its errno (see the class)
+            r = (int) EPOLL_CTL_ERRNO.invokeExact(capture, epfd, op, fd, event);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -234,10 +271,18 @@ public final class Syscalls {
         if (!FOREIGN) {
             return JnrSyscalls.poll(fds, nfds, timeout);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = timeout == 0 ? (int) POLL_NOW.invokeExact(capture, fds, nfds, timeout)
-                    : (int) POLL.invokeExact(capture, fds, nfds, timeout);
+            if (timeout == 0) {
+                int r = (int) POLL_NOW.invokeExact(fds, nfds, timeout);
+                if (r >= 0) {
+                    return r;
+                }
+                MemorySegment capture = CAPTURE.get(); // failed: asked again for its errno (see the class)
+                r = (int) POLL_NOW_ERRNO.invokeExact(capture, fds, nfds, timeout);
+                return r < 0 ? -errno(capture) : r;
+            }
+            MemorySegment capture = CAPTURE.get();
+            int r = (int) POLL.invokeExact(capture, fds, nfds, timeout);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -283,11 +328,21 @@ public final class Syscalls {
         if (!FOREIGN) {
             return JnrSyscalls.pselect(nfds, readfds, writefds, exceptfds, timespec, sigmask);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = noWait
-                    ? (int) PSELECT_NOW.invokeExact(capture, nfds, readfds, writefds, exceptfds, timespec, sigmask)
-                    : (int) PSELECT.invokeExact(capture, nfds, readfds, writefds, exceptfds, timespec, sigmask);
+            if (noWait) {
+                int r = (int) PSELECT_NOW.invokeExact(nfds, readfds, writefds, exceptfds, timespec, sigmask);
+                if (r >= 0) {
+                    return r;
+                }
+                // Failed: asked again for its errno (see the class). The sets are unchanged: the kernel
+                // writes them back only when the call succeeds (fs/select.c, core_sys_select).
+                MemorySegment capture = CAPTURE.get();
+                r = (int) PSELECT_NOW_ERRNO.invokeExact(capture, nfds, readfds, writefds, exceptfds, timespec,
+                        sigmask);
+                return r < 0 ? -errno(capture) : r;
+            }
+            MemorySegment capture = CAPTURE.get();
+            int r = (int) PSELECT.invokeExact(capture, nfds, readfds, writefds, exceptfds, timespec, sigmask);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -349,60 +404,72 @@ public final class Syscalls {
         MethodHandle read;
         MethodHandle write;
         MethodHandle epollWaitNow;
+        MethodHandle epollWaitNowErrno;
         MethodHandle epollWaitBlocking;
         MethodHandle pollNow;
+        MethodHandle pollNowErrno;
         MethodHandle pollBlocking;
         MethodHandle ppollBlocking;
         if (Native.DIRECT_SYSCALLS) {
             // long syscall(long number, ...): variadic from the second argument; every argument a long.
             MemorySegment syscall = find(libc, "syscall");
             FunctionDescriptor three = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
-            FunctionDescriptor five = three.appendArgumentLayouts(JAVA_LONG, JAVA_LONG);
+            FunctionDescriptor four = three.appendArgumentLayouts(JAVA_LONG);
+            FunctionDescriptor five = four.appendArgumentLayouts(JAVA_LONG);
             Linker.Option variadic = Linker.Option.firstVariadicArg(1);
             MethodHandle critical3 = critical(linker, syscall, three, errno, variadic);
+            MethodHandle critical3NoErrno = critical(linker, syscall, three, variadic);
             MethodHandle blocking3 = linker.downcallHandle(syscall, three, errno, variadic);
             MethodHandle blocking5 = linker.downcallHandle(syscall, five, errno, variadic);
             read = number(critical3, Native.SYS_READ, io);
             write = number(critical3, Native.SYS_WRITE, io);
-            pollNow = number(critical3, Native.SYS_POLL, poll);
+            pollNow = number(critical3NoErrno, Native.SYS_POLL, poll.dropParameterTypes(0, 1));
+            pollNowErrno = number(critical3, Native.SYS_POLL, poll);
             pollBlocking = number(blocking3, Native.SYS_POLL, poll);
             ppollBlocking = MethodHandles.insertArguments(number(blocking5, Native.SYS_PPOLL,
                     ppoll.appendParameterTypes(long.class)), 5, (long) Linux.SIGSET_SIZE);
             // epoll_wait has four arguments; its int timeout is widened to syscall(2)'s long (-1 stays -1).
-            MethodHandle critical4 = critical(linker, syscall, three.appendArgumentLayouts(JAVA_LONG), errno, variadic);
-            MethodHandle blocking4 = linker.downcallHandle(syscall, three.appendArgumentLayouts(JAVA_LONG), errno,
-                    variadic);
-            epollWaitNow = number(critical4, Native.SYS_EPOLL_WAIT, epollWait);
+            MethodHandle critical4 = critical(linker, syscall, four, errno, variadic);
+            MethodHandle critical4NoErrno = critical(linker, syscall, four, variadic);
+            MethodHandle blocking4 = linker.downcallHandle(syscall, four, errno, variadic);
+            epollWaitNow = number(critical4NoErrno, Native.SYS_EPOLL_WAIT, epollWait.dropParameterTypes(0, 1));
+            epollWaitNowErrno = number(critical4, Native.SYS_EPOLL_WAIT, epollWait);
             epollWaitBlocking = number(blocking4, Native.SYS_EPOLL_WAIT, epollWait);
         } else {
             FunctionDescriptor rw = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG);
             read = critical(linker, find(libc, "read"), rw, errno);
             write = critical(linker, find(libc, "write"), rw, errno);
             FunctionDescriptor ew = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
-            epollWaitNow = critical(linker, find(libc, "epoll_wait"), ew, errno);
+            epollWaitNow = critical(linker, find(libc, "epoll_wait"), ew);
+            epollWaitNowErrno = critical(linker, find(libc, "epoll_wait"), ew, errno);
             epollWaitBlocking = linker.downcallHandle(find(libc, "epoll_wait"), ew, errno);
             FunctionDescriptor p = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT);
-            pollNow = critical(linker, find(libc, "poll"), p, errno);
+            pollNow = critical(linker, find(libc, "poll"), p);
+            pollNowErrno = critical(linker, find(libc, "poll"), p, errno);
             pollBlocking = linker.downcallHandle(find(libc, "poll"), p, errno);
             ppollBlocking = linker.downcallHandle(find(libc, "ppoll"),
                     FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), errno);
         }
-        MethodHandle epollCtl = critical(linker, find(libc, "epoll_ctl"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), errno);
+        FunctionDescriptor ctl = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
+        MethodHandle epollCtl = critical(linker, find(libc, "epoll_ctl"), ctl);
+        MethodHandle epollCtlErrno = critical(linker, find(libc, "epoll_ctl"), ctl, errno);
         FunctionDescriptor ps = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG,
                 JAVA_LONG, JAVA_LONG);
-        MethodHandle pselectNow = critical(linker, find(libc, "pselect"), ps, errno);
+        MethodHandle pselectNow = critical(linker, find(libc, "pselect"), ps);
+        MethodHandle pselectNowErrno = critical(linker, find(libc, "pselect"), ps, errno);
         MethodHandle pselectBlocking = linker.downcallHandle(find(libc, "pselect"), ps, errno);
         MethodHandle epollPwait2 = libc.find("epoll_pwait2").map(s -> linker.downcallHandle(s,
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), errno))
                 .orElse(null);
-        return new MethodHandle[] {read, write, epollWaitNow, epollWaitBlocking, epollCtl, pollNow, pollBlocking,
-            ppollBlocking, pselectNow, pselectBlocking, epollPwait2};
+        return new MethodHandle[] {read, write, epollWaitNow, epollWaitNowErrno, epollWaitBlocking, epollCtl,
+            epollCtlErrno, pollNow, pollNowErrno, pollBlocking, ppollBlocking, pselectNow, pselectNowErrno,
+            pselectBlocking, epollPwait2};
     }
 
     /**
-     * A critical downcall that captures errno, or an ordinary one where this JDK refuses the pair
-     * ({@code Linker.downcallHandle} throws IllegalArgumentException for options it does not accept together).
+     * A critical downcall (capturing errno if {@code options} say so), or an ordinary one where this JDK
+     * refuses critical with capturing errno ({@code Linker.downcallHandle} throws IllegalArgumentException
+     * for options it does not accept together).
      */
     private static MethodHandle critical(Linker linker, MemorySegment target, FunctionDescriptor function,
             Linker.Option... options) {
@@ -415,9 +482,14 @@ public final class Syscalls {
         }
     }
 
-    /** syscall(2) with its number bound, its long arguments and result converted to {@code type}'s. */
+    /**
+     * syscall(2) with its number bound, its long arguments and result converted to {@code type}'s. The
+     * number is the first argument of syscall(2): the handle's first, or its second after the capture
+     * segment of one that captures errno.
+     */
     private static MethodHandle number(MethodHandle syscall, long number, MethodType type) {
-        MethodHandle bound = MethodHandles.insertArguments(syscall, 1, number);
+        int at = syscall.type().parameterType(0) == MemorySegment.class ? 1 : 0;
+        MethodHandle bound = MethodHandles.insertArguments(syscall, at, number);
         return MethodHandles.explicitCastArguments(bound, type);
     }
 
