@@ -19,12 +19,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The calls of a select that does not wait (epoll_wait, poll and pselect with a zero timeout) and
- * epoll_ctl allocate nothing on the Java heap when they succeed, whatever the JIT decides: they are
- * measured in a child JVM with escape analysis off ({@code -XX:-DoEscapeAnalysis}), where an object that
- * the JIT would otherwise have kept off the heap is allocated on every call. The kit checks that a
- * handler select allocates nothing (API-SELECT-RESULT); this is why that holds in every run, not only in
- * those where the JIT inlines far enough. The child uses this JVM's binding (-D{@value Syscalls#PROPERTY}).
+ * The waits of a select (epoll_wait, epoll_pwait2, poll, ppoll and pselect, with a zero timeout and with
+ * a positive one) and epoll_ctl allocate nothing on the Java heap when they succeed, whatever the JIT
+ * decides: they are measured in a child JVM with escape analysis off ({@code -XX:-DoEscapeAnalysis}),
+ * where an object that the JIT would otherwise have kept off the heap is allocated on every call. The
+ * kit checks that a handler select allocates nothing (API-SELECT-RESULT); this is why that holds in every
+ * run, not only in those where the JIT inlines far enough. The child uses this JVM's binding
+ * (-D{@value Syscalls#PROPERTY}).
  */
 @ExtendWith(LeakCheck.class)
 class SyscallsAllocationTest {
@@ -32,9 +33,10 @@ class SyscallsAllocationTest {
     static final int ROUNDS = 100_000;
 
     @Test
-    void zeroTimeoutWaitsAndEpollCtlAllocateNothingEvenWithoutEscapeAnalysis() throws Exception {
+    void theWaitsAndEpollCtlAllocateNothingEvenWithoutEscapeAnalysis() throws Exception {
         Map<String, Long> bytes = childBytes("-XX:-DoEscapeAnalysis");
-        assertThat(bytes).as("the calls measured").containsOnlyKeys(Measure.KINDS);
+        assertThat(bytes.keySet()).as("the calls measured (epoll_pwait2 where libc and kernel have it)")
+                .containsAll(Measure.KINDS.subList(0, Measure.KINDS.size() - 1));
         bytes.forEach((kind, b) -> assertThat(b)
                 .as("%s binding: bytes allocated by %d calls of %s with -XX:-DoEscapeAnalysis (all: %s)",
                         Syscalls.binding(), ROUNDS, kind, bytes)
@@ -67,7 +69,9 @@ class SyscallsAllocationTest {
 
     /** The child JVM's main: prints "kind bytes" per kind of call, for {@link #ROUNDS} successful calls. */
     static final class Measure {
-        static final List<String> KINDS = List.of("epoll_wait", "epoll_ctl", "poll", "pselect");
+        /** The calls measured: "now" with a zero timeout, "1s" with one second (each finds a key ready). */
+        static final List<String> KINDS = List.of("epoll_ctl", "epoll_wait/now", "epoll_wait/1s", "poll/now",
+                "poll/1s", "ppoll/1s", "pselect/now", "pselect/1s", "epoll_pwait2/1s");
 
         private Measure() {
         }
@@ -90,17 +94,36 @@ class SyscallsAllocationTest {
                     pfd.putShort(4, (short) Linux.POLLIN);
                     ts.putLong(0, 0);
                     ts.putLong(8, 0);
+                    long events = ev.address() + 16;
                     for (String kind : KINDS) {
                         Runnable call = switch (kind) {
-                            case "epoll_wait" -> () -> check(Syscalls.epollWait(ep, ev.address() + 16, 2, 0), 1, kind);
                             case "epoll_ctl" -> () -> check(Syscalls.epollCtl(ep, Linux.EPOLL_CTL_MOD, p[0],
                                     ev.address()), 0, kind);
-                            case "poll" -> () -> check(Syscalls.poll(pfd.address(), 1, 0), 1, kind);
-                            default -> () -> {
+                            case "epoll_wait/now" -> () -> check(Syscalls.epollWait(ep, events, 2, 0), 1, kind);
+                            case "epoll_wait/1s" -> () -> check(Syscalls.epollWait(ep, events, 2, 1_000), 1, kind);
+                            case "poll/now" -> () -> check(Syscalls.poll(pfd.address(), 1, 0), 1, kind);
+                            case "poll/1s" -> () -> check(Syscalls.poll(pfd.address(), 1, 1_000), 1, kind);
+                            case "ppoll/1s" -> () -> {
+                                ts.putLong(0, 1); // tv_sec; ppoll writes the time left back
+                                check(Syscalls.ppoll(pfd.address(), 1, ts.address(), 0), 1, kind);
+                                ts.putLong(0, 0);
+                            };
+                            case "pselect/now", "pselect/1s" -> () -> {
+                                boolean now = kind.endsWith("now");
                                 set.putLong(8 * (p[0] / 64), 1L << (p[0] % 64)); // pselect clears what is not ready
-                                check(Syscalls.pselect(p[0] + 1, set.address(), 0, 0, ts.address(), 0, true), 1, kind);
+                                ts.putLong(0, now ? 0 : 1);
+                                check(Syscalls.pselect(p[0] + 1, set.address(), 0, 0, ts.address(), 0, now), 1, kind);
+                                ts.putLong(0, 0);
+                            };
+                            default -> () -> {
+                                ts.putLong(0, 1);
+                                check(Syscalls.epollPwait2(ep, events, 2, ts.address(), 0), 1, kind);
+                                ts.putLong(0, 0);
                             };
                         };
+                        if (kind.startsWith("epoll_pwait2") && !hasEpollPwait2()) {
+                            continue;
+                        }
                         bytes(call); // for the JIT
                         System.out.println(kind + " " + bytes(call));
                     }
@@ -110,6 +133,15 @@ class SyscallsAllocationTest {
                     pfd.free();
                     ev.free();
                 }
+            }
+        }
+
+        /** Whether libc (glibc 2.35) and the kernel (5.11) have epoll_pwait2(2). */
+        private static boolean hasEpollPwait2() {
+            try {
+                return Syscalls.epollPwait2(-1, 0, 1, 0, 0) == -Linux.EBADF;
+            } catch (UnsatisfiedLinkError libcBefore235) {
+                return false;
             }
         }
 
