@@ -25,7 +25,8 @@ import java.util.Arrays;
  * ({@link #foreignUnavailabilityCause()} says why; for example {@code --illegal-native-access=deny}
  * without {@code --enable-native-access}). {@link #binding()} names it. jnr-ffi stays the default: the
  * foreign binding showed no measurable gain here, and in one run of the kit on JDK 25 its handler select
- * allocated 40 bytes per call, which the kit refuses; it is opt-in until both are settled.
+ * allocated 40 bytes per call, which the kit refuses (the capture of errno, now out of the select's
+ * calls: see below); it is opt-in until both are settled.
  *
  * <p>The calls that cannot block for long (read and write on non-blocking descriptors, epoll_ctl, and the
  * waits with a zero timeout) are critical downcalls ({@code Linker.Option.critical}): no transition of the
@@ -48,9 +49,8 @@ import java.util.Arrays;
  * the caller's {@code struct timespec}, is checked first (EINVAL). A wait that a signal interrupted
  * (EINTR) has no lasting cause, so its second call returns what is ready then, often 0, rather than
  * -EINTR: the callers take either as a wait that returned early, and wait again for the time left
- * (EINTR-RETRY). read and write capture
- * errno on every call: a failed read or write of a socket consumes its pending error (ECONNRESET,
- * ETIMEDOUT), which a second call would not see.
+ * (EINTR-RETRY). read and write capture errno on every call: a failed read or write of a socket consumes
+ * its pending error (ECONNRESET, ETIMEDOUT), which a second call would not see.
  *
  * <p>Where {@link Native#DIRECT_SYSCALLS} says so, read, write, poll, ppoll and epoll_wait call
  * {@code syscall(2)} rather than libc's wrappers, which are cancellation points (see there), as the
