@@ -2,6 +2,7 @@ package dev.iomux.internal;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -24,16 +25,32 @@ import java.util.Arrays;
  * ({@link #foreignUnavailabilityCause()} says why; for example {@code --illegal-native-access=deny}
  * without {@code --enable-native-access}). {@link #binding()} names it. jnr-ffi stays the default: the
  * foreign binding showed no measurable gain here, and in one run of the kit on JDK 25 its handler select
- * allocated 40 bytes per call, which the kit refuses; it is opt-in until both are settled.
+ * allocated 40 bytes per call, which the kit refuses (the capture of errno, now out of the select's
+ * calls: see below); it is opt-in until both are settled.
  *
  * <p>The calls that cannot block for long (read and write on non-blocking descriptors, epoll_ctl, and the
  * waits with a zero timeout) are critical downcalls ({@code Linker.Option.critical}): no transition of the
  * thread's state around the call, which is most of an ordinary downcall's cost. A wait that may block goes
  * through an ordinary downcall, so that a garbage collection is not held up by a thread parked in the
- * kernel. The errno of a failed call is captured by the downcall itself
- * ({@code Linker.Option.captureCallState("errno")}), since the JVM may change errno before Java code runs,
- * into a small native segment each thread allocates once; JDK 25 accepts that option together with
- * critical, and where a JDK refuses the pair, that call is linked as an ordinary downcall instead.
+ * kernel. errno is captured by the downcall itself ({@code Linker.Option.captureCallState("errno")}), since
+ * the JVM may change errno before Java code runs, into a small native segment each thread allocates once;
+ * JDK 25 accepts that option together with critical, and where a JDK refuses the pair, that call is linked
+ * as an ordinary downcall instead.
+ *
+ * <p>A select allocates nothing, whatever the JIT does: the waits and epoll_ctl go through handles that
+ * do not capture errno, and only a call that failed is made again, without waiting, through one that
+ * does. A handle that captures errno allocates on every call: it passes the segment through
+ * {@code SharedUtils.checkCaptureSegment} (JDK 25), which returns {@code segment.asSlice(0, layout)}, a new
+ * 40-byte segment, kept off the heap only where the JIT inlines that far and escape analysis removes it;
+ * one run of the kit on JDK 25 found it on the heap, 40 bytes per select. Asking a failed call again is
+ * safe for these calls: one that failed changed nothing (no event consumed, no set or revents written
+ * back, no interest changed), so the second call fails the same way, or gives what the call would have
+ * given a moment later if something changed meanwhile. The one argument the second call does not repeat,
+ * the caller's {@code struct timespec}, is checked first (EINVAL). A wait that a signal interrupted
+ * (EINTR) has no lasting cause, so its second call returns what is ready then, often 0, rather than
+ * -EINTR: the callers take either as a wait that returned early, and wait again for the time left
+ * (EINTR-RETRY). read and write capture errno on every call: a failed read or write of a socket consumes
+ * its pending error (ECONNRESET, ETIMEDOUT), which a second call would not see.
  *
  * <p>Where {@link Native#DIRECT_SYSCALLS} says so, read, write, poll, ppoll and epoll_wait call
  * {@code syscall(2)} rather than libc's wrappers, which are cancellation points (see there), as the
@@ -46,24 +63,36 @@ public final class Syscalls {
     private static final boolean FOREIGN;
     private static final Throwable UNAVAILABLE;
 
-    /** Critical: (MemorySegment capture, int fd, long buf, long count) long. */
-    private static final MethodHandle READ;
-    private static final MethodHandle WRITE;
-    /** (MemorySegment capture, int epfd, long events, int maxEvents, int timeout) int; critical and not. */
+    // Handles named *_ERRNO capture errno, into a segment passed first; the others do not (see the class).
+    /** Critical, errno: (MemorySegment capture, int fd, long buf, long count) long. */
+    private static final MethodHandle READ_ERRNO;
+    private static final MethodHandle WRITE_ERRNO;
+    /** (int epfd, long events, int maxEvents, int timeout) int: critical for a zero timeout, and ordinary. */
     private static final MethodHandle EPOLL_WAIT_NOW;
     private static final MethodHandle EPOLL_WAIT;
-    /** Critical: (MemorySegment capture, int epfd, int op, int fd, long event) int. */
+    /** Critical, errno: (MemorySegment capture, int epfd, long events, int maxEvents, int timeout) int. */
+    private static final MethodHandle EPOLL_WAIT_NOW_ERRNO;
+    /** Critical: (int epfd, int op, int fd, long event) int; and with errno, the segment first. */
     private static final MethodHandle EPOLL_CTL;
-    /** (MemorySegment capture, long fds, long nfds, int timeout) int; critical and not. */
+    private static final MethodHandle EPOLL_CTL_ERRNO;
+    /** (long fds, long nfds, int timeout) int: critical for a zero timeout, and ordinary. */
     private static final MethodHandle POLL_NOW;
     private static final MethodHandle POLL;
-    /** (MemorySegment capture, long fds, long nfds, long timespec, long sigmask) int. */
+    /** Critical, errno: (MemorySegment capture, long fds, long nfds, int timeout) int. */
+    private static final MethodHandle POLL_NOW_ERRNO;
+    /** (long fds, long nfds, long timespec, long sigmask) int; and with errno, the segment first. */
     private static final MethodHandle PPOLL;
-    /** (MemorySegment capture, int nfds, long r, long w, long e, long timespec, long sigmask) int; both. */
+    private static final MethodHandle PPOLL_ERRNO;
+    /** (int nfds, long r, long w, long e, long timespec, long sigmask) int: critical for a zero timeout. */
     private static final MethodHandle PSELECT_NOW;
     private static final MethodHandle PSELECT;
-    /** (MemorySegment capture, int epfd, long events, int maxEvents, long timespec, long sigmask) int; or null. */
+    /** Critical, errno: (MemorySegment capture, int nfds, long r, long w, long e, long ts, long sigmask) int. */
+    private static final MethodHandle PSELECT_NOW_ERRNO;
+    /** (int epfd, long events, int maxEvents, long timespec, long sigmask) int; errno: segment first. Or null. */
     private static final MethodHandle EPOLL_PWAIT2;
+    private static final MethodHandle EPOLL_PWAIT2_ERRNO;
+    /** A {@code struct timespec} of zero, for asking a failed wait again without waiting; never freed. */
+    private static final long ZERO_TIMESPEC;
     private static final long ERRNO_OFFSET;
     private static final ThreadLocal<MemorySegment> CAPTURE;
 
@@ -90,17 +119,25 @@ public final class Syscalls {
         FOREIGN = h != null;
         UNAVAILABLE = cause;
         ERRNO_OFFSET = errnoOffset;
-        READ = FOREIGN ? h[0] : null;
-        WRITE = FOREIGN ? h[1] : null;
-        EPOLL_WAIT_NOW = FOREIGN ? h[2] : null;
-        EPOLL_WAIT = FOREIGN ? h[3] : null;
-        EPOLL_CTL = FOREIGN ? h[4] : null;
-        POLL_NOW = FOREIGN ? h[5] : null;
-        POLL = FOREIGN ? h[6] : null;
-        PPOLL = FOREIGN ? h[7] : null;
-        PSELECT_NOW = FOREIGN ? h[8] : null;
-        PSELECT = FOREIGN ? h[9] : null;
-        EPOLL_PWAIT2 = FOREIGN ? h[10] : null;
+        int i = 0;
+        READ_ERRNO = FOREIGN ? h[i++] : null;
+        WRITE_ERRNO = FOREIGN ? h[i++] : null;
+        EPOLL_WAIT_NOW = FOREIGN ? h[i++] : null;
+        EPOLL_WAIT = FOREIGN ? h[i++] : null;
+        EPOLL_WAIT_NOW_ERRNO = FOREIGN ? h[i++] : null;
+        EPOLL_CTL = FOREIGN ? h[i++] : null;
+        EPOLL_CTL_ERRNO = FOREIGN ? h[i++] : null;
+        POLL_NOW = FOREIGN ? h[i++] : null;
+        POLL = FOREIGN ? h[i++] : null;
+        POLL_NOW_ERRNO = FOREIGN ? h[i++] : null;
+        PPOLL = FOREIGN ? h[i++] : null;
+        PPOLL_ERRNO = FOREIGN ? h[i++] : null;
+        PSELECT_NOW = FOREIGN ? h[i++] : null;
+        PSELECT = FOREIGN ? h[i++] : null;
+        PSELECT_NOW_ERRNO = FOREIGN ? h[i++] : null;
+        EPOLL_PWAIT2 = FOREIGN ? h[i++] : null;
+        EPOLL_PWAIT2_ERRNO = FOREIGN ? h[i++] : null;
+        ZERO_TIMESPEC = FOREIGN ? Arena.global().allocate(Linux.TIMESPEC_SIZE, 8).address() : 0;
         CAPTURE = FOREIGN ? ThreadLocal.withInitial(
                 () -> Arena.ofAuto().allocate(Linker.Option.captureStateLayout())) : null;
     }
@@ -149,7 +186,7 @@ public final class Syscalls {
         }
         MemorySegment capture = CAPTURE.get();
         try {
-            long r = (long) READ.invokeExact(capture, fd, buf, count);
+            long r = (long) READ_ERRNO.invokeExact(capture, fd, buf, count);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -170,7 +207,7 @@ public final class Syscalls {
         }
         MemorySegment capture = CAPTURE.get();
         try {
-            long r = (long) WRITE.invokeExact(capture, fd, buf, count);
+            long r = (long) WRITE_ERRNO.invokeExact(capture, fd, buf, count);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -184,16 +221,21 @@ public final class Syscalls {
      * @param events    the address of the event array
      * @param maxEvents its length
      * @param timeout   milliseconds; -1 waits without a timeout
-     * @return the count of events, or minus the errno
+     * @return the count of events, or minus the errno; a wait a signal interrupted may return what is
+     *         ready then instead of -EINTR (see the class)
      */
     public static int epollWait(int epfd, long events, int maxEvents, int timeout) {
         if (!FOREIGN) {
             return JnrSyscalls.epollWait(epfd, events, maxEvents, timeout);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = timeout == 0 ? (int) EPOLL_WAIT_NOW.invokeExact(capture, epfd, events, maxEvents, timeout)
-                    : (int) EPOLL_WAIT.invokeExact(capture, epfd, events, maxEvents, timeout);
+            int r = timeout == 0 ? (int) EPOLL_WAIT_NOW.invokeExact(epfd, events, maxEvents, timeout)
+                    : (int) EPOLL_WAIT.invokeExact(epfd, events, maxEvents, timeout);
+            if (r >= 0) {
+                return r;
+            }
+            MemorySegment capture = CAPTURE.get(); // failed: asked again, without waiting, for its errno
+            r = (int) EPOLL_WAIT_NOW_ERRNO.invokeExact(capture, epfd, events, maxEvents, 0);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -213,9 +255,13 @@ public final class Syscalls {
         if (!FOREIGN) {
             return JnrSyscalls.epollCtl(epfd, op, fd, event);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = (int) EPOLL_CTL.invokeExact(capture, epfd, op, fd, event);
+            int r = (int) EPOLL_CTL.invokeExact(epfd, op, fd, event);
+            if (r >= 0) {
+                return r;
+            }
+            MemorySegment capture = CAPTURE.get(); // failed: asked again for its errno
+            r = (int) EPOLL_CTL_ERRNO.invokeExact(capture, epfd, op, fd, event);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -228,16 +274,21 @@ public final class Syscalls {
      * @param fds     the address of the pollfd array
      * @param nfds    its length
      * @param timeout milliseconds; -1 waits without a timeout
-     * @return the count of ready entries, or minus the errno
+     * @return the count of ready entries, or minus the errno; a wait a signal interrupted may return what
+     *         is ready then instead of -EINTR (see the class)
      */
     public static int poll(long fds, long nfds, int timeout) {
         if (!FOREIGN) {
             return JnrSyscalls.poll(fds, nfds, timeout);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = timeout == 0 ? (int) POLL_NOW.invokeExact(capture, fds, nfds, timeout)
-                    : (int) POLL.invokeExact(capture, fds, nfds, timeout);
+            int r = timeout == 0 ? (int) POLL_NOW.invokeExact(fds, nfds, timeout)
+                    : (int) POLL.invokeExact(fds, nfds, timeout);
+            if (r >= 0) {
+                return r;
+            }
+            MemorySegment capture = CAPTURE.get(); // failed: asked again, without waiting, for its errno
+            r = (int) POLL_NOW_ERRNO.invokeExact(capture, fds, nfds, 0);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -251,15 +302,23 @@ public final class Syscalls {
      * @param nfds     its length
      * @param timespec the address of a {@code struct timespec}, or 0 to wait without a timeout
      * @param sigmask  the address of a {@code sigset_t}, or 0
-     * @return the count of ready entries, or minus the errno
+     * @return the count of ready entries, or minus the errno; a wait a signal interrupted may return what
+     *         is ready then instead of -EINTR (see the class)
      */
     public static int ppoll(long fds, long nfds, long timespec, long sigmask) {
         if (!FOREIGN) {
             return JnrSyscalls.ppoll(fds, nfds, timespec, sigmask);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = (int) PPOLL.invokeExact(capture, fds, nfds, timespec, sigmask);
+            int r = (int) PPOLL.invokeExact(fds, nfds, timespec, sigmask);
+            if (r >= 0) {
+                return r;
+            }
+            if (!validTimespec(timespec)) {
+                return -Linux.EINVAL; // the one failure asking again without waiting would not repeat
+            }
+            MemorySegment capture = CAPTURE.get(); // failed: asked again, without waiting, for its errno
+            r = (int) PPOLL_ERRNO.invokeExact(capture, fds, nfds, ZERO_TIMESPEC, sigmask);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -276,18 +335,28 @@ public final class Syscalls {
      * @param timespec  the address of a {@code struct timespec}, or 0 to wait without a timeout
      * @param sigmask   the address of a {@code sigset_t}, or 0
      * @param noWait    whether {@code timespec} holds zero: then a critical call
-     * @return the count of set bits, or minus the errno
+     * @return the count of set bits, or minus the errno; a wait a signal interrupted may return what is
+     *         ready then instead of -EINTR (see the class)
      */
     public static int pselect(int nfds, long readfds, long writefds, long exceptfds, long timespec, long sigmask,
             boolean noWait) {
         if (!FOREIGN) {
             return JnrSyscalls.pselect(nfds, readfds, writefds, exceptfds, timespec, sigmask);
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = noWait
-                    ? (int) PSELECT_NOW.invokeExact(capture, nfds, readfds, writefds, exceptfds, timespec, sigmask)
-                    : (int) PSELECT.invokeExact(capture, nfds, readfds, writefds, exceptfds, timespec, sigmask);
+            int r = noWait ? (int) PSELECT_NOW.invokeExact(nfds, readfds, writefds, exceptfds, timespec, sigmask)
+                    : (int) PSELECT.invokeExact(nfds, readfds, writefds, exceptfds, timespec, sigmask);
+            if (r >= 0) {
+                return r;
+            }
+            if (!validTimespec(timespec)) {
+                return -Linux.EINVAL; // the one failure asking again without waiting would not repeat
+            }
+            // Failed: asked again, without waiting, for its errno. The sets are as they were: the kernel
+            // writes them back only when the call succeeds (fs/select.c, core_sys_select).
+            MemorySegment capture = CAPTURE.get();
+            r = (int) PSELECT_NOW_ERRNO.invokeExact(capture, nfds, readfds, writefds, exceptfds, ZERO_TIMESPEC,
+                    sigmask);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -302,7 +371,8 @@ public final class Syscalls {
      * @param maxEvents its length
      * @param timespec  the address of a {@code struct timespec}, or 0 to wait without a timeout
      * @param sigmask   the address of a {@code sigset_t}, or 0
-     * @return the count of events, or minus the errno
+     * @return the count of events, or minus the errno; a wait a signal interrupted may return what is
+     *         ready then instead of -EINTR (see the class)
      * @throws UnsatisfiedLinkError with a libc before glibc 2.35, which has no such function
      */
     public static int epollPwait2(int epfd, long events, int maxEvents, long timespec, long sigmask) {
@@ -312,13 +382,36 @@ public final class Syscalls {
         if (EPOLL_PWAIT2 == null) {
             throw new UnsatisfiedLinkError("libc has no epoll_pwait2 (glibc 2.35 or later has)");
         }
-        MemorySegment capture = CAPTURE.get();
         try {
-            int r = (int) EPOLL_PWAIT2.invokeExact(capture, epfd, events, maxEvents, timespec, sigmask);
+            int r = (int) EPOLL_PWAIT2.invokeExact(epfd, events, maxEvents, timespec, sigmask);
+            if (r >= 0) {
+                return r;
+            }
+            if (!validTimespec(timespec)) {
+                return -Linux.EINVAL; // the one failure asking again without waiting would not repeat
+            }
+            MemorySegment capture = CAPTURE.get(); // failed: asked again, without waiting, for its errno
+            r = (int) EPOLL_PWAIT2_ERRNO.invokeExact(capture, epfd, events, maxEvents, ZERO_TIMESPEC, sigmask);
             return r < 0 ? -errno(capture) : r;
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /**
+     * Whether the kernel accepts the {@code struct timespec} at {@code address} (0: none, waiting without
+     * a timeout): seconds not negative, nanoseconds within [0, 10^9) (timespec64_valid, include/linux/time64.h).
+     * A wait given one it refuses fails with EINVAL, which a second call with a zero timeout would not
+     * repeat. Read only after a wait failed, so the segment made here does not matter.
+     */
+    private static boolean validTimespec(long address) {
+        if (address == 0) {
+            return true;
+        }
+        MemorySegment ts = MemorySegment.ofAddress(address).reinterpret(Linux.TIMESPEC_SIZE);
+        long seconds = ts.get(JAVA_LONG_UNALIGNED, 0);
+        long nanos = ts.get(JAVA_LONG_UNALIGNED, 8);
+        return seconds >= 0 && nanos >= 0 && nanos < 1_000_000_000L;
     }
 
     private static int errno(MemorySegment capture) {
@@ -341,68 +434,87 @@ public final class Syscalls {
         SymbolLookup libc = linker.defaultLookup();
         Linker.Option errno = Linker.Option.captureCallState("errno");
         MethodType io = MethodType.methodType(long.class, MemorySegment.class, int.class, long.class, long.class);
-        MethodType epollWait = MethodType.methodType(int.class, MemorySegment.class, int.class, long.class,
-                int.class, int.class);
-        MethodType poll = MethodType.methodType(int.class, MemorySegment.class, long.class, long.class, int.class);
-        MethodType ppoll = MethodType.methodType(int.class, MemorySegment.class, long.class, long.class,
-                long.class, long.class);
+        MethodType epollWait = MethodType.methodType(int.class, int.class, long.class, int.class, int.class);
+        MethodType poll = MethodType.methodType(int.class, long.class, long.class, int.class);
+        MethodType ppoll = MethodType.methodType(int.class, long.class, long.class, long.class, long.class);
         MethodHandle read;
         MethodHandle write;
         MethodHandle epollWaitNow;
         MethodHandle epollWaitBlocking;
+        MethodHandle epollWaitNowErrno;
         MethodHandle pollNow;
         MethodHandle pollBlocking;
+        MethodHandle pollNowErrno;
         MethodHandle ppollBlocking;
+        MethodHandle ppollErrno;
         if (Native.DIRECT_SYSCALLS) {
             // long syscall(long number, ...): variadic from the second argument; every argument a long.
             MemorySegment syscall = find(libc, "syscall");
             FunctionDescriptor three = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
-            FunctionDescriptor five = three.appendArgumentLayouts(JAVA_LONG, JAVA_LONG);
+            FunctionDescriptor four = three.appendArgumentLayouts(JAVA_LONG);
+            FunctionDescriptor five = four.appendArgumentLayouts(JAVA_LONG);
             Linker.Option variadic = Linker.Option.firstVariadicArg(1);
-            MethodHandle critical3 = critical(linker, syscall, three, errno, variadic);
-            MethodHandle blocking3 = linker.downcallHandle(syscall, three, errno, variadic);
-            MethodHandle blocking5 = linker.downcallHandle(syscall, five, errno, variadic);
-            read = number(critical3, Native.SYS_READ, io);
-            write = number(critical3, Native.SYS_WRITE, io);
+            MethodHandle critical3 = critical(linker, syscall, three, variadic);
+            MethodHandle critical3Errno = critical(linker, syscall, three, errno, variadic);
+            read = number(critical3Errno, Native.SYS_READ, io);
+            write = number(critical3Errno, Native.SYS_WRITE, io);
             pollNow = number(critical3, Native.SYS_POLL, poll);
-            pollBlocking = number(blocking3, Native.SYS_POLL, poll);
-            ppollBlocking = MethodHandles.insertArguments(number(blocking5, Native.SYS_PPOLL,
-                    ppoll.appendParameterTypes(long.class)), 5, (long) Linux.SIGSET_SIZE);
+            pollBlocking = number(linker.downcallHandle(syscall, three, variadic), Native.SYS_POLL, poll);
+            pollNowErrno = number(critical3Errno, Native.SYS_POLL, withCapture(poll));
+            // ppoll(2)'s fifth argument is the size of the signal mask.
+            MethodType ppollSized = ppoll.appendParameterTypes(long.class);
+            ppollBlocking = MethodHandles.insertArguments(number(linker.downcallHandle(syscall, five, variadic),
+                    Native.SYS_PPOLL, ppollSized), 4, (long) Linux.SIGSET_SIZE);
+            ppollErrno = MethodHandles.insertArguments(number(linker.downcallHandle(syscall, five, errno, variadic),
+                    Native.SYS_PPOLL, withCapture(ppollSized)), 5, (long) Linux.SIGSET_SIZE);
             // epoll_wait has four arguments; its int timeout is widened to syscall(2)'s long (-1 stays -1).
-            MethodHandle critical4 = critical(linker, syscall, three.appendArgumentLayouts(JAVA_LONG), errno, variadic);
-            MethodHandle blocking4 = linker.downcallHandle(syscall, three.appendArgumentLayouts(JAVA_LONG), errno,
-                    variadic);
-            epollWaitNow = number(critical4, Native.SYS_EPOLL_WAIT, epollWait);
-            epollWaitBlocking = number(blocking4, Native.SYS_EPOLL_WAIT, epollWait);
+            epollWaitNow = number(critical(linker, syscall, four, variadic), Native.SYS_EPOLL_WAIT, epollWait);
+            epollWaitBlocking = number(linker.downcallHandle(syscall, four, variadic), Native.SYS_EPOLL_WAIT,
+                    epollWait);
+            epollWaitNowErrno = number(critical(linker, syscall, four, errno, variadic), Native.SYS_EPOLL_WAIT,
+                    withCapture(epollWait));
         } else {
             FunctionDescriptor rw = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG);
             read = critical(linker, find(libc, "read"), rw, errno);
             write = critical(linker, find(libc, "write"), rw, errno);
             FunctionDescriptor ew = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
-            epollWaitNow = critical(linker, find(libc, "epoll_wait"), ew, errno);
-            epollWaitBlocking = linker.downcallHandle(find(libc, "epoll_wait"), ew, errno);
+            epollWaitNow = critical(linker, find(libc, "epoll_wait"), ew);
+            epollWaitBlocking = linker.downcallHandle(find(libc, "epoll_wait"), ew);
+            epollWaitNowErrno = critical(linker, find(libc, "epoll_wait"), ew, errno);
             FunctionDescriptor p = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT);
-            pollNow = critical(linker, find(libc, "poll"), p, errno);
-            pollBlocking = linker.downcallHandle(find(libc, "poll"), p, errno);
-            ppollBlocking = linker.downcallHandle(find(libc, "ppoll"),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), errno);
+            pollNow = critical(linker, find(libc, "poll"), p);
+            pollBlocking = linker.downcallHandle(find(libc, "poll"), p);
+            pollNowErrno = critical(linker, find(libc, "poll"), p, errno);
+            FunctionDescriptor pp = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+            ppollBlocking = linker.downcallHandle(find(libc, "ppoll"), pp);
+            ppollErrno = linker.downcallHandle(find(libc, "ppoll"), pp, errno);
         }
-        MethodHandle epollCtl = critical(linker, find(libc, "epoll_ctl"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), errno);
+        FunctionDescriptor ctl = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
+        MethodHandle epollCtl = critical(linker, find(libc, "epoll_ctl"), ctl);
+        MethodHandle epollCtlErrno = critical(linker, find(libc, "epoll_ctl"), ctl, errno);
         FunctionDescriptor ps = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG,
                 JAVA_LONG, JAVA_LONG);
-        MethodHandle pselectNow = critical(linker, find(libc, "pselect"), ps, errno);
-        MethodHandle pselectBlocking = linker.downcallHandle(find(libc, "pselect"), ps, errno);
-        MethodHandle epollPwait2 = libc.find("epoll_pwait2").map(s -> linker.downcallHandle(s,
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), errno))
-                .orElse(null);
-        return new MethodHandle[] {read, write, epollWaitNow, epollWaitBlocking, epollCtl, pollNow, pollBlocking,
-            ppollBlocking, pselectNow, pselectBlocking, epollPwait2};
+        MethodHandle pselectNow = critical(linker, find(libc, "pselect"), ps);
+        MethodHandle pselectBlocking = linker.downcallHandle(find(libc, "pselect"), ps);
+        MethodHandle pselectNowErrno = critical(linker, find(libc, "pselect"), ps, errno);
+        FunctionDescriptor ep2 = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG);
+        MemorySegment epollPwait2 = libc.find("epoll_pwait2").orElse(null);
+        return new MethodHandle[] {read, write, epollWaitNow, epollWaitBlocking, epollWaitNowErrno, epollCtl,
+            epollCtlErrno, pollNow, pollBlocking, pollNowErrno, ppollBlocking, ppollErrno, pselectNow,
+            pselectBlocking, pselectNowErrno,
+            epollPwait2 == null ? null : linker.downcallHandle(epollPwait2, ep2),
+            epollPwait2 == null ? null : linker.downcallHandle(epollPwait2, ep2, errno)};
+    }
+
+    /** {@code type} with the capture segment of a handle that captures errno as its first parameter. */
+    private static MethodType withCapture(MethodType type) {
+        return type.insertParameterTypes(0, MemorySegment.class);
     }
 
     /**
-     * A critical downcall that captures errno, or an ordinary one where this JDK refuses the pair
-     * ({@code Linker.downcallHandle} throws IllegalArgumentException for options it does not accept together).
+     * A critical downcall (capturing errno if {@code options} say so), or an ordinary one where this JDK
+     * refuses critical with capturing errno ({@code Linker.downcallHandle} throws IllegalArgumentException
+     * for options it does not accept together).
      */
     private static MethodHandle critical(Linker linker, MemorySegment target, FunctionDescriptor function,
             Linker.Option... options) {
@@ -415,9 +527,14 @@ public final class Syscalls {
         }
     }
 
-    /** syscall(2) with its number bound, its long arguments and result converted to {@code type}'s. */
+    /**
+     * syscall(2) with its number bound, its long arguments and result converted to {@code type}'s. The
+     * number is the first argument of syscall(2): the handle's first, or its second after the capture
+     * segment of one that captures errno.
+     */
     private static MethodHandle number(MethodHandle syscall, long number, MethodType type) {
-        MethodHandle bound = MethodHandles.insertArguments(syscall, 1, number);
+        int at = syscall.type().parameterType(0) == MemorySegment.class ? 1 : 0;
+        MethodHandle bound = MethodHandles.insertArguments(syscall, at, number);
         return MethodHandles.explicitCastArguments(bound, type);
     }
 

@@ -6,11 +6,15 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 
 import dev.iomux.spi.NativeBuffer;
 import dev.iomux.testing.Fds;
 import dev.iomux.testing.LeakCheck;
+import dev.iomux.testing.Signals;
 import jnr.ffi.Platform;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -259,5 +263,74 @@ class SyscallsBindingTest {
                 ev.free();
             }
         }
+    }
+
+    /**
+     * A wait that a signal interrupts returns at once: -EINTR through jnr-ffi; through java.lang.foreign,
+     * which asks a failed wait again without waiting to learn its errno, what is ready then (0 here).
+     */
+    @Test
+    void aWaitASignalInterruptsReturnsAtOnce() throws Exception {
+        Signals.installWinchHandler();
+        try (Fds fds = new Fds()) {
+            int[] idle = fds.pipe();
+            int ep = fds.track(Native.check(Native.C.epoll_create1(Linux.EPOLL_CLOEXEC), "epoll_create1"));
+            NativeBuffer b = NativeBuffer.allocate(256);
+            try {
+                long ev = b.address();
+                long pfd = ev + 32;
+                long ts = pfd + 16;
+                long set = ts + 16; // 128 bytes: one fd_set
+                b.putInt(0, Linux.EPOLLIN);
+                assertThat(Syscalls.epollCtl(ep, Linux.EPOLL_CTL_ADD, idle[0], ev)).isZero();
+                b.putInt(32, idle[0]);
+                b.putShort(36, (short) Linux.POLLIN);
+                assertInterrupted("epoll_wait", () -> Syscalls.epollWait(ep, ev, 1, 10_000));
+                assertInterrupted("poll", () -> Syscalls.poll(pfd, 1, 10_000));
+                assertInterrupted("ppoll", () -> {
+                    b.putLong(48, 10); // 10 s
+                    b.putLong(56, 0);
+                    return Syscalls.ppoll(pfd, 1, ts, 0);
+                });
+                assertInterrupted("pselect", () -> {
+                    b.putLong(48, 10);
+                    b.putLong(56, 0);
+                    b.putLong(64 + 8 * (idle[0] / 64), 1L << (idle[0] % 64));
+                    return Syscalls.pselect(idle[0] + 1, set, 0, 0, ts, 0, false);
+                });
+                if (Syscalls.epollPwait2(-1, 0, 1, 0, 0) == -Linux.EBADF) { // glibc 2.35 and Linux 5.11
+                    assertInterrupted("epoll_pwait2", () -> {
+                        b.putLong(48, 10);
+                        b.putLong(56, 0);
+                        return Syscalls.epollPwait2(ep, ev, 1, ts, 0);
+                    });
+                }
+            } catch (UnsatisfiedLinkError libcBefore235) {
+                // epoll_pwait2's probe: the other waits were checked
+            } finally {
+                b.free();
+            }
+        }
+    }
+
+    /** Runs a 10 s wait on nothing in another thread, signals it every 50 ms, and checks how it returns. */
+    private static void assertInterrupted(String call, IntSupplier wait) throws Exception {
+        AtomicLong thread = new AtomicLong();
+        long start = System.nanoTime();
+        CompletableFuture<Integer> result = CompletableFuture.supplyAsync(() -> {
+            thread.set(Signals.self());
+            return wait.getAsInt();
+        });
+        while (!result.isDone() && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5)) {
+            Thread.sleep(50);
+            if (thread.get() != 0 && !result.isDone()) {
+                Signals.interrupt(thread.get());
+            }
+        }
+        int r = result.get(10, TimeUnit.SECONDS);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(millis).as("%s: ms before a signalled 10 s wait on nothing returned", call).isLessThan(5_000);
+        assertThat(r).as("%s (%s binding): the result of a wait a signal interrupted", call, Syscalls.binding())
+                .isIn(Syscalls.isForeign() ? List.of(0, -Linux.EINTR) : List.of(-Linux.EINTR));
     }
 }
