@@ -3,8 +3,8 @@ package dev.iomux.internal;
 import static dev.iomux.internal.Native.C;
 
 /**
- * The hot system calls through jnr-ffi: {@link Syscalls}'s binding on JDK 17 to 21, and on later JDKs unless
- * {@code -Ddev.iomux.native=ffm} asks for {@code java.lang.foreign} and it links. Each call
+ * The hot system calls through jnr-ffi: {@link Syscalls}'s binding on JDK 17 to 21, and on later JDKs when
+ * {@code -Ddev.iomux.native=jnr} asks for it or {@code java.lang.foreign} could not be linked. Each call
  * returns its result, or minus the errno, read right after the call (jnr-ffi's {@code @SaveError}).
  *
  * <p>read, write, poll, ppoll and epoll_wait go through {@code syscall(2)} where

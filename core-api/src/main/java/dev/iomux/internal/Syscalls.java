@@ -6,12 +6,12 @@ package dev.iomux.internal;
  *
  * <p>Internal. This is the JDK 17 to 21 version, which calls {@link JnrSyscalls}. core-api is a
  * multi-release jar: on JDK 22 and later {@code META-INF/versions/22/dev/iomux/internal/Syscalls.class}
- * replaces this class with one that can call the kernel through {@code java.lang.foreign} (critical
- * downcalls for the calls that do not block) when {@code -Ddev.iomux.native=ffm} asks for it. The choice is
+ * replaces this class with one that calls the kernel through {@code java.lang.foreign} (critical downcalls
+ * for the calls that do not block) unless {@code -Ddev.iomux.native=jnr} says otherwise. The choice is
  * made once, when the class loads. Both versions have the same members.
  */
 public final class Syscalls {
-    /** The system property that picks the binding on JDK 22 and later: {@code jnr} (the default) or {@code ffm}. */
+    /** The system property that picks the binding on JDK 22 and later: {@code ffm} (the default) or {@code jnr}. */
     public static final String PROPERTY = "dev.iomux.native";
 
     private Syscalls() {

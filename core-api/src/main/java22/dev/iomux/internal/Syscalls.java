@@ -20,13 +20,12 @@ import java.util.Arrays;
  * the JDK 22 and later version (in {@code META-INF/versions/22}), which calls the kernel through
  * {@code java.lang.foreign} downcall handles and leaves jnr-ffi (jffi) out of these calls.
  *
- * <p>Internal. The binding is picked once, when the class loads: {@code java.lang.foreign} if
- * {@code -Ddev.iomux.native=ffm} and linking succeeds, else {@link JnrSyscalls}, as on JDK 17 to 21
- * ({@link #foreignUnavailabilityCause()} says why; for example {@code --illegal-native-access=deny}
- * without {@code --enable-native-access}). {@link #binding()} names it. jnr-ffi stays the default: the
- * foreign binding showed no measurable gain here, and in one run of the kit on JDK 25 its handler select
- * allocated 40 bytes per call, which the kit refuses (the capture of errno, now out of the select's
- * calls: see below); it is opt-in until both are settled.
+ * <p>Internal. The binding is picked once, when the class loads: {@code java.lang.foreign} unless
+ * {@code -Ddev.iomux.native=jnr}, or linking fails ({@link #foreignUnavailabilityCause()} says why; for
+ * example {@code --illegal-native-access=deny} without {@code --enable-native-access}); then
+ * {@link JnrSyscalls}, as on JDK 17 to 21. {@link #binding()} names it. The foreign binding is the
+ * default because jffi, under jnr-ffi, loads its stub with {@code System::load} and reads memory through
+ * {@code sun.misc.Unsafe} (jnr/jffi#165, #169), which JEP 471 and JEP 498 deprecate for removal.
  *
  * <p>The calls that cannot block for long (read and write on non-blocking descriptors, epoll_ctl, and the
  * waits with a zero timeout) are critical downcalls ({@code Linker.Option.critical}): no transition of the
@@ -57,7 +56,7 @@ import java.util.Arrays;
  * jnr-ffi binding does. Pointers are passed as {@code long}: every supported CPU is LP64.
  */
 public final class Syscalls {
-    /** The system property that picks the binding on JDK 22 and later: {@code jnr} (the default) or {@code ffm}. */
+    /** The system property that picks the binding on JDK 22 and later: {@code ffm} (the default) or {@code jnr}. */
     public static final String PROPERTY = "dev.iomux.native";
 
     private static final boolean FOREIGN;
@@ -100,9 +99,9 @@ public final class Syscalls {
         MethodHandle[] h = null;
         Throwable cause = null;
         long errnoOffset = 0;
-        String wanted = System.getProperty(PROPERTY, "jnr");
+        String wanted = System.getProperty(PROPERTY, "ffm");
         if (wanted.equals("jnr")) {
-            cause = new UnsupportedOperationException("-D" + PROPERTY + "=jnr (the default; ffm asks for java.lang.foreign)");
+            cause = new UnsupportedOperationException("-D" + PROPERTY + "=jnr");
         } else if (!wanted.equals("ffm")) {
             cause = new IllegalArgumentException("-D" + PROPERTY + "=" + wanted + ": use ffm or jnr");
         } else if (Native.unavailabilityCause() != null) {
