@@ -136,7 +136,7 @@ public final class Kernel {
     public static int select(int nfds, long readfds, long writefds, long exceptfds, long timeoutNanos,
                              NativeBuffer timespec) throws NativeIOException {
         long ts = timeoutNanos < 0 ? 0 : timespec(timespec, timeoutNanos);
-        long slack = tightenTimerSlack(timeoutNanos);
+        long slack = timerSlackFor(timeoutNanos);
         int rc = Syscalls.pselect(nfds, readfds, writefds, exceptfds, ts, 0, timeoutNanos == 0);
         restoreTimerSlack(slack);
         return syscallResult(rc, "pselect", "nfds", nfds);
@@ -171,7 +171,7 @@ public final class Kernel {
             return poll(fds, nfds, timeoutNanos);
         }
         long ts = timespec(timespec, timeoutNanos);
-        long slack = tightenTimerSlack(timeoutNanos);
+        long slack = timerSlackFor(timeoutNanos);
         int rc = Syscalls.ppoll(fds, nfds, ts, 0);
         restoreTimerSlack(slack);
         return syscallResult(rc, "ppoll", "nfds", nfds);
@@ -263,7 +263,7 @@ public final class Kernel {
             throws NativeIOException {
         if (timeoutNanos > 0 && EpollPwait2.available) {
             long ts = timespec(timespec, timeoutNanos);
-            long slack = tightenTimerSlack(timeoutNanos);
+            long slack = timerSlackFor(timeoutNanos);
             int rc = Syscalls.epollPwait2(epfd, events, maxEvents, ts, 0);
             restoreTimerSlack(slack);
             if (rc != -Linux.ENOSYS) {
@@ -348,28 +348,55 @@ public final class Kernel {
     /**
      * The kernel lets a timed wait end up to the thread's timer slack late (50 us by default, prctl(2)
      * PR_SET_TIMERSLACK), or 0.1% of the timeout if that is more (select_estimate_accuracy in fs/select.c,
-     * used by select, poll and epoll alike): a 50 us wait would take about 100 us. For the length of a
-     * wait shorter than a millisecond, the thread's slack is lowered to 0.1% of it (at least 1 ns) and
-     * then put back. Longer waits keep the thread's slack (at most 5% of the wait with the default): the
-     * two prctl calls and the one to read it are not worth it there, and an event loop's usual timer
-     * wait (milliseconds) pays nothing.
+     * used by select, poll and epoll alike): a 50 us wait would take about 100 us. So before a wait shorter
+     * than a millisecond the thread's slack is lowered to at most 0.1% of it (a power of two of
+     * nanoseconds, at least 1), and it stays lowered while the thread goes on making such waits: an event
+     * loop's next short wait makes no prctl call, where reading, lowering and putting back the slack around
+     * each wait took three (about 1 us each on a virtual machine, a tenth of a 50 us wait's precision). It
+     * is put back before the thread's next wait of a millisecond or more, which keeps the thread's own slack
+     * (at most 5% of such a wait with the default). A virtual thread, which may run on another carrier by
+     * its next wait, gets its carrier's slack back after each wait.
      *
-     * @return the slack to put back, or 0 if it was left alone
+     * @return the slack to put back after this wait (a virtual thread's), or 0
      */
-    private static long tightenTimerSlack(long timeoutNanos) {
-        if (timeoutNanos <= 0 || timeoutNanos >= SLACK_FREE_NANOS) {
+    private static long timerSlackFor(long timeoutNanos) {
+        if (timeoutNanos <= 0) {
+            return 0; // no timer: a wait without a timeout, or none at all
+        }
+        long[] slack = SLACK.get();
+        if (timeoutNanos >= SLACK_FREE_NANOS) {
+            if (slack[LOWERED] != 0 && Native.setTimerSlack(slack[OWN]) == 0) {
+                slack[LOWERED] = 0;
+            }
             return 0;
         }
-        long slack = Native.timerSlack();
-        long wanted = Math.max(1, timeoutNanos / 1000);
-        if (slack <= wanted || Native.setTimerSlack(wanted) < 0) {
+        long wanted = Long.highestOneBit(Math.max(1, timeoutNanos / 1000));
+        if (slack[LOWERED] == wanted) {
             return 0;
         }
-        return slack;
+        if (slack[LOWERED] == 0) {
+            slack[OWN] = Native.timerSlack(); // read again each time it is lowered: the thread may have set it
+            if (slack[OWN] <= wanted) {
+                return 0;
+            }
+        }
+        if (Native.setTimerSlack(wanted) != 0) {
+            return 0;
+        }
+        if (KernelWait.isVirtual(Thread.currentThread())) {
+            return slack[OWN]; // put back after the wait, on the carrier that made it
+        }
+        slack[LOWERED] = wanted;
+        return 0;
     }
 
     /** A timeout this long or longer keeps the thread's slack. */
     private static final long SLACK_FREE_NANOS = 1_000_000L;
+
+    /** Per thread: the slack this class lowered it to ({@link #LOWERED}, 0: not lowered) and its own. */
+    private static final ThreadLocal<long[]> SLACK = ThreadLocal.withInitial(() -> new long[2]);
+    private static final int LOWERED = 0;
+    private static final int OWN = 1;
 
     private static void restoreTimerSlack(long slack) {
         if (slack > 0) {

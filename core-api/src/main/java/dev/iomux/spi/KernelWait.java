@@ -79,7 +79,7 @@ final class KernelWait {
         return new Handoff(selector, timeoutNanos).await();
     }
 
-    private static boolean isVirtual(Thread thread) {
+    static boolean isVirtual(Thread thread) {
         if (IS_VIRTUAL == null) {
             return false;
         }
