@@ -53,6 +53,20 @@ class UringSingleSelectorTest {
     }
 
     @Test
+    @DisplayName("A provider of rank 0 named uring-single, available on this kernel, opened by name only")
+    void openedByNameOnly() throws IOException {
+        UringSingleSelectorProvider provider = new UringSingleSelectorProvider();
+        assertThat(provider.name()).isEqualTo("uring-single");
+        assertThat(provider.priority()).isZero();
+        assertThat(provider.unavailabilityCause()).as("on Linux 6.1 or later with io_uring allowed").isNull();
+        assertThat(provider.capabilities()).isEqualTo(new UringSelectorProvider().capabilities());
+        assertThat(dev.iomux.Selectors.providers()).extracting(p -> p.name()).contains("uring-single");
+        try (Selector sel = dev.iomux.Selectors.open("uring-single")) {
+            assertThat(sel.backend()).isEqualTo("uring-single");
+        }
+    }
+
+    @Test
     @DisplayName("The ring has SINGLE_ISSUER and DEFER_TASKRUN, and the backend its own name")
     void setsTheSingleIssuerFlags() throws IOException {
         try (Selector sel = open()) {
