@@ -158,8 +158,8 @@ final class UringSelector extends AbstractSelector {
         if (t == owner) {
             return;
         }
-        String fix = owner == null ? "select from one platform thread" : "select from thread '" + owner.getName() + "' only";
-        fix += ", or use Selectors.open(\"uring\")";
+        String fix = (owner == null ? "select from one platform thread" : "select from thread '" + owner.getName()
+                + "' only") + ", or use Selectors.open(\"uring\")";
         if (isVirtual(t)) {
             throw new IllegalStateException("the " + backend + " selector cannot select in a virtual thread (" + t
                     + (owner == null ? "" : "; it belongs to thread '" + owner.getName() + "'")

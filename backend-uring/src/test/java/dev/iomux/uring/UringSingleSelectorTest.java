@@ -93,7 +93,8 @@ class UringSingleSelectorTest {
                     .hasMessageContaining("thread '" + owner + "'")
                     .hasMessageContaining("'intruder' cannot select")
                     .hasMessageContaining("select from thread '" + owner + "' only, or use Selectors.open(\"uring\")");
-            assertThat(onThread("intruder", sel::selectNow)).as("selectNow too").isInstanceOf(IllegalStateException.class);
+            assertThat(onThread("intruder", sel::selectNow)).as("selectNow too")
+                    .isInstanceOf(IllegalStateException.class);
             Fds.write(p[1], 1);
             assertThat(Expect.ready(sel, p[0], READ)).isEqualTo(READ);
         }
