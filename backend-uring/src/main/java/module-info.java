@@ -16,5 +16,6 @@ module dev.iomux.uring {
     // which must see the interface (as dev.iomux exports dev.iomux.internal.binding for its LibC).
     exports dev.iomux.uring.binding;
 
-    provides dev.iomux.SelectorProvider with dev.iomux.uring.UringSelectorProvider;
+    provides dev.iomux.SelectorProvider with dev.iomux.uring.UringSelectorProvider,
+            dev.iomux.uring.UringSingleSelectorProvider;
 }

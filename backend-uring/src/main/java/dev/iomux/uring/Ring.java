@@ -45,15 +45,21 @@ final class Ring {
     // unified: include/uapi/asm-generic/unistd.h and arch/x86/entry/syscalls/syscall_64.tbl).
     static final long SYS_IO_URING_SETUP = 425;
     static final long SYS_IO_URING_ENTER = 426;
+    static final long SYS_IO_URING_REGISTER = 427;
     // mmap: x86-64's table, and the generic one of AArch64 and RISC-V 64.
     static final long SYS_MMAP = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64 ? 9 : 222;
 
     // io_uring_setup flags
     static final int SETUP_CQSIZE = 1 << 3;
     static final int SETUP_CLAMP = 1 << 4;
+    static final int SETUP_R_DISABLED = 1 << 6;
     static final int SETUP_SUBMIT_ALL = 1 << 7;
     static final int SETUP_COOP_TASKRUN = 1 << 8;
     static final int SETUP_TASKRUN_FLAG = 1 << 9;
+    static final int SETUP_SINGLE_ISSUER = 1 << 12;
+    static final int SETUP_DEFER_TASKRUN = 1 << 13;
+    // io_uring_register opcodes
+    static final int REGISTER_ENABLE_RINGS = 12;
     // features
     static final int FEAT_SINGLE_MMAP = 1;
     static final int FEAT_NODROP = 1 << 1;
@@ -77,7 +83,9 @@ final class Ring {
     static final int EBUSY = 16;
     static final int EINVAL = 22;
     static final int ENOSYS = 38;
+    static final int EEXIST = 17;
     static final int ETIME = 62;
+    static final int EBADFD = 77;
     static final int ECANCELED = 125;
 
     private static final long IORING_OFF_SQES = 0x10000000L;
@@ -319,6 +327,20 @@ final class Ring {
         long rc = INVOKER.invokeN6(SYSCALL6, SYSCALL, SYS_IO_URING_ENTER, fd, pending(), wait ? 1 : 0,
                 ENTER_GETEVENTS, 0);
         return rc < 0 ? -LastError.getLastError(RUNTIME) : rc;
+    }
+
+    /**
+     * Enables a ring set up with IORING_SETUP_R_DISABLED: io_uring_register(IORING_REGISTER_ENABLE_RINGS).
+     * With IORING_SETUP_SINGLE_ISSUER the calling thread becomes the ring's one submitter
+     * (io_uring/register.c, io_register_enable_rings: the submitter task is the one that enables it).
+     *
+     * @throws NativeIOException if the kernel refuses (EBADFD: the ring was not disabled; EEXIST: a
+     *                           single-issuer ring already enabled by another thread, whose io_uring_register
+     *                           calls it refuses as it does their io_uring_enter)
+     */
+    void enable() throws NativeIOException {
+        check(LIB.syscall(SYS_IO_URING_REGISTER, fd, REGISTER_ENABLE_RINGS, 0, 0, 0, 0),
+                "io_uring_register(ring=" + fd + ", IORING_REGISTER_ENABLE_RINGS)");
     }
 
     /** Submits what is published without waiting; throws if the kernel refuses. */

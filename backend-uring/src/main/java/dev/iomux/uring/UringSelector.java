@@ -1,6 +1,9 @@
 package dev.iomux.uring;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.Arrays;
 import java.util.EnumSet;
 
@@ -40,6 +43,13 @@ import dev.iomux.spi.Waker;
  * this selector's arms; the poll in flight for each descriptor is remembered with the id of the
  * registration it is for. A completion that is not the descriptor's poll in flight (cancelled, or for a
  * registration since removed or replaced) is dropped (REPORT-AFTER-UNREGISTER).
+ *
+ * <p><b>One selecting thread ({@code "uring-single"}).</b> With IORING_SETUP_SINGLE_ISSUER the ring takes
+ * io_uring_enter from one task only (EEXIST from any other). The ring is set up disabled
+ * (IORING_SETUP_R_DISABLED) and the first platform thread that selects enables it, which makes it the
+ * submitter ({@link #own}); any other thread, and any virtual thread, is refused before it reaches the
+ * kernel. Registrations, wakeup and close still work from any thread: changes are queued to the selecting
+ * thread as above, the waker is a pipe, and closing the ring's descriptor needs no submitter.
  */
 final class UringSelector extends AbstractSelector {
     static final Capabilities CAPABILITIES = Capabilities.of(
@@ -58,8 +68,16 @@ final class UringSelector extends AbstractSelector {
     static final int SQ_ENTRIES = 256;
     static final int CQ_ENTRIES = 4096;
 
+    /** {@code Thread::isVirtual}, JDK 21; null before (this library runs on 17). */
+    private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
+
     private final Ring ring;
     private final int wakerFd;
+    private final String backend;
+    /** IORING_SETUP_SINGLE_ISSUER: only {@link #owner} enters the ring. */
+    private final boolean single;
+    private Thread owner;                  // select lock: the thread that enabled a single-issuer ring
+    private boolean prepareRefused;        // select lock: an implPrepare refused to a thread not the owner
     private NativeBuffer pollfd;            // state lock: one struct pollfd, to check an error (reported)
     private int arms;                      // state lock: the arm counter of the user_data
     private long[] inFlight = new long[64]; // state lock: per fd, the user_data of its poll in flight, 0 if none
@@ -67,11 +85,22 @@ final class UringSelector extends AbstractSelector {
     private int[] inFlightBits = new int[64]; // per fd, the poll bits it asked for
 
     UringSelector(int flags) throws IOException {
-        this(flags, Waker.pipe("uring selector"));
+        this("uring", flags);
     }
 
-    private UringSelector(int flags, Waker waker) throws IOException {
-        super("uring", CAPABILITIES, waker, Updates.AT_NEXT_WAIT);
+    /**
+     * @param backend its name, {@code "uring"} or {@code "uring-single"}
+     * @param flags   the ring's setup flags ({@link SelectorFlags}); with IORING_SETUP_SINGLE_ISSUER,
+     *                IORING_SETUP_R_DISABLED too: the first selecting thread enables the ring
+     */
+    UringSelector(String backend, int flags) throws IOException {
+        this(backend, flags, Waker.pipe(backend + " selector"));
+    }
+
+    private UringSelector(String backend, int flags, Waker waker) throws IOException {
+        super(backend, CAPABILITIES, waker, Updates.AT_NEXT_WAIT);
+        this.backend = backend;
+        this.single = (flags & Ring.SETUP_SINGLE_ISSUER) != 0;
         wakerFd = waker.fd();
         Ring r = null;
         try {
@@ -115,8 +144,71 @@ final class UringSelector extends AbstractSelector {
         return at;
     }
 
+    /**
+     * Lets only the owner of a single-issuer ring go on to the kernel; the first platform thread to get here
+     * enables the ring and becomes its owner (io_register_enable_rings takes the enabling task as the
+     * submitter). Another thread would get EEXIST from io_uring_enter, and a virtual thread may run on a
+     * different carrier at each call, or hand its wait to a pool thread, so both are refused with what to do.
+     */
+    private void own() {
+        if (!single) {
+            return;
+        }
+        Thread t = Thread.currentThread();
+        if (t == owner) {
+            return;
+        }
+        String fix = (owner == null ? "select from one platform thread" : "select from thread '" + owner.getName()
+                + "' only") + ", or use Selectors.open(\"uring\")";
+        if (isVirtual(t)) {
+            throw new IllegalStateException("the " + backend + " selector cannot select in a virtual thread (" + t
+                    + (owner == null ? "" : "; it belongs to thread '" + owner.getName() + "'")
+                    + "): its ring takes submissions from one kernel task only (IORING_SETUP_SINGLE_ISSUER), and "
+                    + "a virtual thread runs on whichever carrier it is mounted on: " + fix);
+        }
+        if (owner != null) {
+            throw new IllegalStateException("the " + backend + " selector belongs to thread '" + owner.getName()
+                    + "', the first that selected: its ring takes submissions from that thread only "
+                    + "(IORING_SETUP_SINGLE_ISSUER), so thread '" + t.getName() + "' cannot select: " + fix);
+        }
+        try {
+            ring.enable();
+        } catch (NativeIOException e) {
+            throw new IllegalStateException(backend + " selector: the kernel refused to enable its ring: "
+                    + e.getMessage(), e);
+        }
+        owner = t;
+    }
+
+    private static boolean isVirtual(Thread thread) {
+        if (IS_VIRTUAL == null) {
+            return false;
+        }
+        try {
+            return (boolean) IS_VIRTUAL.invokeExact(thread);
+        } catch (Throwable cannotHappen) {
+            throw new AssertionError(cannotHappen);
+        }
+    }
+
+    private static MethodHandle isVirtualHandle() {
+        try {
+            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
+                    MethodType.methodType(boolean.class));
+        } catch (NoSuchMethodException | IllegalAccessException beforeJdk21) {
+            return null;
+        }
+    }
+
     @Override
     protected void implPrepare(ChangedFds changed) {
+        if (single && Thread.currentThread() != owner) {
+            // The base has already cleared its request to prepare, and keeps the changed list when this
+            // throws: the owner's next implSelect asks for the prepare again (RETRY).
+            prepareRefused = true;
+            own();
+            prepareRefused = false;
+        }
         for (int i = 0, n = changed.size(); i < n; i++) {
             sync(changed.fd(i));
         }
@@ -165,6 +257,13 @@ final class UringSelector extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
+        if (single) {
+            own();
+            if (prepareRefused) {
+                prepareRefused = false;
+                return RETRY; // another thread's select was refused in implPrepare, leaving the changes to us
+            }
+        }
         if (timeoutNanos > 0 && ring.ready() == 0) {
             // The wait's bound: an IORING_OP_TIMEOUT with a count of 1, submitted by the wait's own enter (see
             // Ring.timeout), which ends when the wait does: at the first other completion (res 0) or at the

@@ -21,6 +21,9 @@ import dev.iomux.spi.AbstractSelectorProvider;
  * <p>Needs Linux 5.13 or later (multishot polls) with io_uring allowed:
  * {@link #unavailabilityCause()} says why not otherwise (kernel.io_uring_disabled, a seccomp filter,
  * a missing feature).
+ *
+ * <p>For one dedicated event-loop thread, {@link UringSingleSelectorProvider} ({@code "uring-single"}) sets
+ * its rings up with IORING_SETUP_SINGLE_ISSUER and IORING_SETUP_DEFER_TASKRUN.
  */
 public final class UringSelectorProvider extends AbstractSelectorProvider {
     /** Not above 0: {@code Selectors.open()} never picks it (epoll, poll, select stay the default order). */

@@ -1,6 +1,7 @@
 package dev.iomux.uring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import dev.iomux.NativeIOException;
 import dev.iomux.io.Sockets;
 import dev.iomux.spi.Kernel;
 import dev.iomux.spi.NativeBuffer;
@@ -273,6 +275,92 @@ class RingFactsTest {
             assertThat(got).as("the 20 ms timeout's -ETIME, not the 30 s one's completion")
                     .containsExactly(new Cqe(4, -Ring.ETIME, 0));
             assertThat(System.nanoTime() - t0).as("nanoseconds waited").isGreaterThanOrEqualTo(20_000_000L);
+        } finally {
+            ring.close();
+        }
+    }
+
+    /** Runs {@code task} on a new platform thread and returns what it returned. */
+    private static long onAnotherThread(java.util.function.LongSupplier task) throws InterruptedException {
+        long[] out = new long[1];
+        Thread t = new Thread(() -> out[0] = task.getAsLong(), "another thread");
+        t.start();
+        t.join(10_000);
+        assertThat(t.isAlive()).as("the other thread's call returned").isFalse();
+        return out[0];
+    }
+
+    @Test
+    @DisplayName("SINGLE_ISSUER with R_DISABLED: the thread that enables the ring is its submitter, an enter "
+            + "from another is EEXIST (so is its io_uring_register), and any thread may close it")
+    void theEnablingThreadIsTheSubmitter() throws Exception {
+        int flags = SelectorFlags.single(); // SINGLE_ISSUER | DEFER_TASKRUN | R_DISABLED, and choose()'s
+        assertThat(flags & Ring.SETUP_R_DISABLED).isNotZero();
+        Ring ring = new Ring(8, 16, flags);
+        boolean closed = false;
+        try (Fds fds = new Fds()) {
+            assertThat(ring.enter(false)).as("io_uring_enter on a disabled ring").isEqualTo(-Ring.EBADFD);
+            onAnotherThread(() -> {
+                try {
+                    ring.enable();
+                    return 0;
+                } catch (NativeIOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(ring.enter(false)).as("io_uring_enter (GETEVENTS) from a thread that did not enable the "
+                    + "ring").isEqualTo(-Ring.EEXIST);
+            int[] p = fds.pipe();
+            pollAdd(ring, p[0], PollBits.POLLIN, false, 1);
+            ring.publish();
+            assertThat(ring.enter(false)).as("a submission from it").isEqualTo(-Ring.EEXIST);
+            assertThatThrownBy(ring::enable).as("io_uring_register from it, even to enable again")
+                    .isInstanceOf(NativeIOException.class).hasMessageContaining("EEXIST");
+            // This thread closes the ring that another thread submits to; LeakCheck sees it gone.
+            closed = true;
+            ring.close();
+        } finally {
+            if (!closed) {
+                ring.close();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("DEFER_TASKRUN: a poll's completion is posted only when the submitter enters with "
+            + "GETEVENTS, a zero wait included")
+    void deferredCompletionsArePostedAtTheSubmittersEnter() throws Exception {
+        Ring ring = new Ring(8, 16, SelectorFlags.single());
+        try (Fds fds = new Fds()) {
+            ring.enable();
+            int[] p = fds.pipe();
+            pollAdd(ring, p[0], PollBits.POLLIN, true, 1);
+            ring.publish();
+            assertThat(ring.enter(false)).as("submitted").isEqualTo(1);
+            Fds.write(p[1], 1);
+            Thread.sleep(50);
+            assertThat(ring.ready()).as("CQEs posted after the write, before any enter").isZero();
+            assertThat(ring.enter(false)).as("an enter with GETEVENTS and min_complete 0").isZero();
+            assertThat(reap(ring)).as("the poll's completion, posted by that enter")
+                    .containsExactly(new Cqe(1, PollBits.POLLIN, Ring.CQE_F_MORE));
+
+            // A blocked wait (min_complete 1) is woken by a wake-up of the multishot poll from another thread.
+            long[] waited = new long[1];
+            Thread writer = new Thread(() -> {
+                Fds.sleep(100);
+                try {
+                    Fds.write(p[1], 1);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, "writer");
+            writer.start();
+            long t0 = System.nanoTime();
+            submitAndWait(ring, 5000).forEach(c -> waited[0] = c.userData());
+            writer.join(10_000);
+            assertThat(waited[0]).as("the poll's completion ended the wait").isEqualTo(1);
+            assertThat(System.nanoTime() - t0).as("nanoseconds waited, well under the 5 s bound")
+                    .isLessThan(TimeUnit.SECONDS.toNanos(3));
         } finally {
             ring.close();
         }

@@ -62,7 +62,7 @@ class UringSelectorProviderTest {
     @Test
     @DisplayName("Never the default: alone on the class path, Selectors.open() refuses and says to ask by name")
     void neverTheDefault() throws IOException {
-        assertThat(Selectors.providers()).extracting(p -> p.name()).containsExactly("uring");
+        assertThat(Selectors.providers()).extracting(p -> p.name()).containsExactly("uring", "uring-single");
         assertThatThrownBy(Selectors::open).isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("Selectors.open(\"uring\")");
         try (Selector sel = Selectors.open("uring")) {

@@ -27,8 +27,9 @@ final class IomuxImpl extends Scaling.Impl {
     private final ReadyHandler collect = (key, events) -> out[found++] = fd2idx[key.fd()];
 
     IomuxImpl(String backend) {
-        this.edge = backend.equals("epollet");
-        this.backend = edge ? "epoll" : backend;
+        // epollet, uringet, uring-singleet: the backend's EDGE mode (EPOLLET, a multishot POLL_ADD)
+        this.edge = backend.endsWith("et");
+        this.backend = edge ? backend.substring(0, backend.length() - 2) : backend;
         wbuf.put(0, (byte) 'e');
     }
 
@@ -39,7 +40,7 @@ final class IomuxImpl extends Scaling.Impl {
 
     @Override
     protected String backendName() {
-        return edge ? "epollet" : backend;
+        return edge ? backend + "et" : backend;
     }
 
     @Override

@@ -29,8 +29,9 @@ import dev.iomux.io.Descriptors;
  * with a {@link dev.iomux.ReadyHandler} that stores the index; for JDK NIO: select() plus the walk over
  * selectedKeys; for Netty: epoll_wait plus the event array walk). Reads and writes are outside it.
  *
- * <p>Backends: {@code select}, {@code poll}, {@code epoll}, {@code epollet}, {@code uring} (iomux; {@code epollet}
- * registers with {@link dev.iomux.Events#EDGE}); {@code nio-epoll}, {@code nio-poll} (the running JDK's
+ * <p>Backends: {@code select}, {@code poll}, {@code epoll}, {@code epollet}, {@code uring}, {@code uringet},
+ * {@code uring-single}, {@code uring-singleet} (iomux; the {@code et} ones register with
+ * {@link dev.iomux.Events#EDGE}: EPOLLET, a multishot POLL_ADD); {@code nio-epoll}, {@code nio-poll} (the running JDK's
  * java.nio Selector, its EPollSelectorImpl and PollSelectorImpl); {@code netty-epoll},
  * {@code netty-epollet} (Netty's JNI layer: Native.epollWait on an EpollEventArray, FileDescriptor
  * read/write). iomux and Netty use the same socketpairs, with the read ends packed into the lowest
@@ -68,9 +69,9 @@ public final class Scaling {
                 case "-r": s.runs = Integer.parseInt(v); i++; break;
                 case "-W": s.warm = Integer.parseInt(v); i++; break;
                 default:
-                    System.err.println("usage: scaling -b select|poll|epoll|epollet|uring|nio-epoll|nio-poll|netty-epoll"
-                            + "|netty-epollet [-n pairs] [-a active] [-w chain_writes] [-i iters] [-r runs]"
-                            + " [-W warmup_runs]");
+                    System.err.println("usage: scaling -b select|poll|epoll|epollet|uring|uringet|uring-single"
+                            + "|uring-singleet|nio-epoll|nio-poll|netty-epoll|netty-epollet [-n pairs] [-a active]"
+                            + " [-w chain_writes] [-i iters] [-r runs] [-W warmup_runs]");
                     System.exit(1);
             }
         }
@@ -247,6 +248,9 @@ public final class Scaling {
                 case "epoll":
                 case "epollet":
                 case "uring":
+                case "uringet":
+                case "uring-single":
+                case "uring-singleet":
                     return new IomuxImpl(backend);
                 case "nio-epoll":
                     return new NioImpl(false);
@@ -260,7 +264,7 @@ public final class Scaling {
                             .newInstance(backend.endsWith("et"));
                 default:
                     throw new IllegalArgumentException("unknown backend '" + backend + "': use select, poll, "
-                            + "epoll, epollet, nio-epoll, nio-poll, netty-epoll or netty-epollet");
+                            + "epoll, epollet, uring, uringet, uring-single, uring-singleet, nio-epoll, nio-poll, netty-epoll or netty-epollet");
             }
         }
 

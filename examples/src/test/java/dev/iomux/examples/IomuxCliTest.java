@@ -80,7 +80,7 @@ class IomuxCliTest {
                 DynamicTest.dynamicTest(s.name() + " --backend kqueue", () -> {
                     Run r = iomux(s.name(), "--backend", "kqueue", "127.0.0.1:1");
                     assertThat(r.status()).isEqualTo(2);
-                    assertThat(r.err()).contains("--backend must be one of epoll, poll, select, uring (got 'kqueue')");
+                    assertThat(r.err()).contains("--backend must be one of epoll, poll, select, uring, uring-single (got 'kqueue')");
                 })));
     }
 
@@ -126,7 +126,7 @@ class IomuxCliTest {
             assertThat(r.err()).as(flag).isEmpty();
             assertThat(r.out()).as(flag).startsWith("iomux ")
                     .contains("Java " + System.getProperty("java.version"))
-                    .contains("backend " + Selectors.defaultProvider().name() + " (of epoll, poll, select, uring)");
+                    .contains("backend " + Selectors.defaultProvider().name() + " (of epoll, poll, select, uring, uring-single)");
         }
         assertThat(iomux("help").out()).contains("-V, --version");
     }
@@ -176,7 +176,7 @@ class IomuxCliTest {
         assertThat(attached.err()).startsWith("iomux chat: --port must be a whole number from 0 to 65535 (got '70000')");
 
         Run backend = iomux("connect-scan", "-b", "kqueue", "127.0.0.1:1");
-        assertThat(backend.err()).startsWith("iomux connect-scan: --backend must be one of epoll, poll, select, uring (got 'kqueue')");
+        assertThat(backend.err()).startsWith("iomux connect-scan: --backend must be one of epoll, poll, select, uring, uring-single (got 'kqueue')");
 
         Run rule = iomux("rules", "-b", "poll", "-r", "NOPE");
         assertThat(rule.status()).isEqualTo(2);

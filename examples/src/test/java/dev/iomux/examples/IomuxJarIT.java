@@ -32,7 +32,7 @@ class IomuxJarIT {
         try (CliProcess typo = CliProcess.startJar(JAR, "echo-server", "--backend", "kqueue")) {
             assertThat(typo.awaitExit()).isEqualTo(Command.USAGE);
             assertThat(typo.stderr()).as("all three backends' services merged")
-                    .contains("--backend must be one of epoll, poll, select, uring");
+                    .contains("--backend must be one of epoll, poll, select, uring, uring-single");
         }
     }
 
@@ -47,7 +47,7 @@ class IomuxJarIT {
             assertThat(version.awaitExit()).isZero();
             assertThat(version.stdout()).startsWith("iomux " + built.getProperty("version") + "\n")
                     .contains("Java " + System.getProperty("java.version"))
-                    .containsPattern("backend (epoll|poll|select) \\(of epoll, poll, select, uring\\)");
+                    .containsPattern("backend (epoll|poll|select) \\(of epoll, poll, select, uring, uring-single\\)");
         }
     }
 
@@ -63,7 +63,7 @@ class IomuxJarIT {
         }
         try (CliProcess bad = CliProcess.startJar(JAR, "rules", "--backend", "kqueue")) {
             assertThat(bad.awaitExit()).isEqualTo(Command.USAGE);
-            assertThat(bad.stderr()).contains("--backend must be one of epoll, poll, select, uring (got 'kqueue')", "usage: iomux rules");
+            assertThat(bad.stderr()).contains("--backend must be one of epoll, poll, select, uring, uring-single (got 'kqueue')", "usage: iomux rules");
         }
     }
 

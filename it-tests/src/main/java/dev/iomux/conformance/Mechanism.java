@@ -25,7 +25,8 @@ import dev.iomux.testing.Fds;
  * <li>the system property {@code iomux.conformance.mechanism.<backend>}, e.g.
  *     {@code -Diomux.conformance.mechanism.ppoll=poll} or {@code =kqueue:poll} (a family and its column);
  * <li>the provider implementing {@link Declared};
- * <li>the provider named after a family: {@code select}, {@code poll}, {@code epoll};
+ * <li>the provider named after a family: {@code select}, {@code poll}, {@code epoll}; {@code uring} and its
+ *     variants ({@code uring-single}) are {@link #URING};
  * <li>inference from what the provider declares: no {@link Capability#ERROR_HANGUP} is select's fold;
  *     {@link Capability#EDGE} or {@link Capability#EXCLUSIVE} only epoll has; otherwise one real
  *     register of a regular file tells epoll (EPERM, epoll_ctl(2)) from poll (accepted).
@@ -170,8 +171,13 @@ public final class Mechanism {
                 return new Decision(m, "named after it");
             }
         }
-        if (URING.name.equals(provider.name().toLowerCase(Locale.ROOT))) {
+        String name = provider.name().toLowerCase(Locale.ROOT);
+        if (URING.name.equals(name)) {
             return new Decision(URING, "named after it");
+        }
+        if (name.startsWith(URING.name + "-")) {
+            // "uring-single": the same polls on a ring with other setup flags
+            return new Decision(URING, "named after it (a variant of uring)");
         }
         return infer(provider);
     }

@@ -10,10 +10,10 @@ import static dev.iomux.conformance.Scenarios.uses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import dev.iomux.Capability;
@@ -139,22 +139,25 @@ final class ReportScenarios {
         int[] p = run.fds().pipe();
         sel.register(p[0], READ);
         long timeout = 800;
-        CountDownLatch selecting = new CountDownLatch(1);
-        CompletableFuture<Waited> waited = Async.supply(() -> {
-            selecting.countDown();
-            long start = System.nanoTime();
+        // The select runs in the scenario's thread, like every select of it (a selector may take selects from
+        // its first selecting thread only: uring-single); another thread closes the descriptor under it.
+        CompletableFuture<Void> closer = Async.run(() -> {
+            Fds.sleep(200); // time to block in the kernel
             try {
-                List<Ready> result = sel.select(Duration.ofMillis(timeout));
-                return new Waited(result, Expect.millisSince(start));
+                run.fds().close(p[0]);
             } catch (IOException e) {
-                throw new IllegalStateException("the select that was waiting when fd " + p[0] + " was closed "
-                        + "must return normally, at its timeout: " + e.getMessage(), e);
+                throw new UncheckedIOException(e);
             }
         });
-        selecting.await();
-        Fds.sleep(200); // time to block in the kernel
-        run.fds().close(p[0]);
-        Waited w = waited.get(30, TimeUnit.SECONDS);
+        long start = System.nanoTime();
+        Waited w;
+        try {
+            w = new Waited(sel.select(Duration.ofMillis(timeout)), Expect.millisSince(start));
+        } catch (IOException e) {
+            throw new IllegalStateException("the select that was waiting when fd " + p[0] + " was closed "
+                    + "must return normally, at its timeout: " + e.getMessage(), e);
+        }
+        closer.get(30, TimeUnit.SECONDS);
         List<Ready> got = w.got();
         long millis = w.millis();
         int seen = got.stream().filter(r -> r.fd() == p[0]).mapToInt(Ready::events).findFirst().orElse(0);

@@ -18,8 +18,7 @@ import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.iomux.Ready;
 import dev.iomux.Selector;
@@ -191,21 +190,31 @@ final class TimingScenarios {
      */
     private static final long LONG_MILLIS = 2_150;
 
-    /** One select of {@link #LONG_MILLIS} with nothing ready returns at its timeout, not never. */
+    /**
+     * One select of {@link #LONG_MILLIS} with nothing ready returns at its timeout, not never. It runs in
+     * the scenario's thread, like every select of it (a selector may take selects from its first selecting
+     * thread only: uring-single); another thread wakes it up if it has not returned in time.
+     */
     private static void longTimeout(Run run, Selector sel) throws Exception {
-        CompletableFuture<Waits.Waited> waited = Async.supply(() -> {
+        CountDownLatch returned = new CountDownLatch(1);
+        CompletableFuture<Boolean> watchdog = Async.supply(() -> {
             try {
-                return Waits.select(sel, Duration.ofMillis(LONG_MILLIS));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                if (returned.await(LONG_MILLIS + 3_000, TimeUnit.MILLISECONDS)) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+            sel.wakeup();
+            return true;
         });
         Waits.Waited w;
         try {
-            w = waited.get(LONG_MILLIS + 3_000, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            sel.wakeup();
-            waited.get(10, TimeUnit.SECONDS);
+            w = Waits.select(sel, Duration.ofMillis(LONG_MILLIS));
+        } finally {
+            returned.countDown();
+        }
+        if (watchdog.get(10, TimeUnit.SECONDS)) {
             throw new AssertionError(run.backend() + ": select(" + LONG_MILLIS + " ms) with nothing ready had not "
                     + "returned " + (LONG_MILLIS + 3_000) + " ms later (a timeout over 2^31 ns lost: nanoseconds "
                     + "narrowed to an int?)");
@@ -236,7 +245,9 @@ final class TimingScenarios {
      * returns no keys, not before its timeout, and (the median) not later than
      * {@link #SIGNALLED_LATE_MILLIS} past it, so a retry takes the time left to the deadline, not the
      * whole timeout again (Netty #16244 hung for minutes). The retries sleep too: the median time the
-     * selecting thread was runnable is within the budget of one select per signal ({@link Waits}).
+     * selecting thread was runnable is within the budget of one select per signal ({@link Waits}). The
+     * selects run in the scenario's thread and the signals come from another (a selector may take selects
+     * from its first selecting thread only: uring-single).
      */
     static void signalled(Run run) throws Exception {
         Signals.installWinchHandler();
@@ -246,24 +257,24 @@ final class TimingScenarios {
         Waits.warmUp(sel);
         int before = Signals.handled();
         Waits.Costs costs = new Waits.Costs();
+        long self = Signals.self(); // the selects run in the scenario's thread, the signals come from another
         for (int round = 0; round < Waits.ROUNDS; round++) {
-            AtomicLong selectingThread = new AtomicLong();
-            CountDownLatch selecting = new CountDownLatch(1);
-            CompletableFuture<Waits.Waited> result = Async.supply(() -> {
-                selectingThread.set(Signals.self());
-                selecting.countDown();
-                try {
-                    return Waits.select(sel, Duration.ofMillis(SIGNALLED_MILLIS));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+            AtomicBoolean returned = new AtomicBoolean();
+            CompletableFuture<Void> signaller = Async.run(() -> {
+                for (int i = 0; i < SIGNALS && !returned.get(); i++) {
+                    Fds.sleep(SIGNAL_EVERY_MILLIS);
+                    if (!returned.get()) {
+                        Signals.interrupt(self);
+                    }
                 }
             });
-            selecting.await();
-            for (int i = 0; i < SIGNALS && !result.isDone(); i++) {
-                Fds.sleep(SIGNAL_EVERY_MILLIS);
-                Signals.interrupt(selectingThread.get());
+            Waits.Waited w;
+            try {
+                w = Waits.select(sel, Duration.ofMillis(SIGNALLED_MILLIS));
+            } finally {
+                returned.set(true);
             }
-            Waits.Waited w = result.get(10, TimeUnit.SECONDS);
+            signaller.get(10, TimeUnit.SECONDS);
             assertThat(w.got()).as("%s: round %d: nothing was ready", run.backend(), round).isEmpty();
             assertThat(w.millis()).as("%s: round %d: a signalled select(%d ms) does not return early with nothing",
                     run.backend(), round, SIGNALLED_MILLIS).isGreaterThanOrEqualTo(SIGNALLED_MILLIS);

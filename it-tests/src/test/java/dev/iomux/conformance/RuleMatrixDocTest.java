@@ -20,6 +20,7 @@ import dev.iomux.epoll.EpollSelectorProvider;
 import dev.iomux.poll.PollSelectorProvider;
 import dev.iomux.select.SelectSelectorProvider;
 import dev.iomux.uring.UringSelectorProvider;
+import dev.iomux.uring.UringSingleSelectorProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -81,7 +82,7 @@ class RuleMatrixDocTest {
     @Test
     void aColumnPerBackendOfOursAndACellInEveryColumn() {
         List<SelectorProvider> ours = List.of(new EpollSelectorProvider(), new PollSelectorProvider(),
-                new SelectSelectorProvider(), new UringSelectorProvider());
+                new SelectSelectorProvider(), new UringSelectorProvider(), new UringSingleSelectorProvider());
         assertThat(header.subList(1, header.size())).as("the columns of %s (%s)", DOC, REGENERATE)
                 .containsExactlyInAnyOrderElementsOf(ours.stream().map(SelectorProvider::name).toList());
         rows.forEach((id, cells) -> assertThat(cells).as("%s: a cell per backend", id).hasSize(header.size() - 1));

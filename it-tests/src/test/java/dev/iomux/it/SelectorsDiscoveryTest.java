@@ -29,8 +29,8 @@ class SelectorsDiscoveryTest {
     @Test
     void everyBackendJarRegistersItsProviderBestFirst() {
         assertThat(Selectors.providers()).extracting(SelectorProvider::name)
-                .containsExactly("kqueue", "epoll", "poll", "select", "uring");
-        for (String name : new String[] {"epoll", "poll", "select", "uring"}) {
+                .containsExactly("kqueue", "epoll", "poll", "select", "uring", "uring-single");
+        for (String name : new String[] {"epoll", "poll", "select", "uring", "uring-single"}) {
             SelectorProvider p = Selectors.provider(name);
             assertThat(p.isAvailable()).as(name).isTrue();
             assertThat(p.unavailabilityCause()).as(name).isNull();
@@ -48,7 +48,7 @@ class SelectorsDiscoveryTest {
 
     @Test
     void aBackendCanBeChosenByNameOrProperty() throws IOException {
-        for (String name : new String[] {"select", "poll", "epoll", "uring", "POLL"}) {
+        for (String name : new String[] {"select", "poll", "epoll", "uring", "uring-single", "POLL"}) {
             try (Selector s = Selectors.open(name)) {
                 assertThat(s.backend()).isEqualTo(name.toLowerCase());
                 assertThat(s.capabilities()).isEqualTo(Selectors.provider(name).capabilities());
