@@ -77,7 +77,6 @@ final class UringSelector extends AbstractSelector {
     /** IORING_SETUP_SINGLE_ISSUER: only {@link #owner} enters the ring. */
     private final boolean single;
     private Thread owner;                  // select lock: the thread that enabled a single-issuer ring
-    private boolean prepareRefused;        // select lock: an implPrepare refused to a thread not the owner
     private NativeBuffer pollfd;            // state lock: one struct pollfd, to check an error (reported)
     private int arms;                      // state lock: the arm counter of the user_data
     private long[] inFlight = new long[64]; // state lock: per fd, the user_data of its poll in flight, 0 if none
@@ -202,13 +201,9 @@ final class UringSelector extends AbstractSelector {
 
     @Override
     protected void implPrepare(ChangedFds changed) {
-        if (single && Thread.currentThread() != owner) {
-            // The base has already cleared its request to prepare, and keeps the changed list when this
-            // throws: the owner's next implSelect asks for the prepare again (RETRY).
-            prepareRefused = true;
-            own();
-            prepareRefused = false;
-        }
+        // Before any SQE: a full SQ is submitted from here. A refusal leaves the changes to the owner's next
+        // select (the base keeps them when this throws).
+        own();
         for (int i = 0, n = changed.size(); i < n; i++) {
             sync(changed.fd(i));
         }
@@ -257,13 +252,7 @@ final class UringSelector extends AbstractSelector {
 
     @Override
     protected int implSelect(long timeoutNanos) throws IOException {
-        if (single) {
-            own();
-            if (prepareRefused) {
-                prepareRefused = false;
-                return RETRY; // another thread's select was refused in implPrepare, leaving the changes to us
-            }
-        }
+        own();
         if (timeoutNanos > 0 && ring.ready() == 0) {
             // The wait's bound: an IORING_OP_TIMEOUT with a count of 1, submitted by the wait's own enter (see
             // Ring.timeout), which ends when the wait does: at the first other completion (res 0) or at the

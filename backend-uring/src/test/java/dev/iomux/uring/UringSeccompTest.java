@@ -80,7 +80,7 @@ class UringSeccompTest {
                 // Alone on this class path, uring is the only backend: the default refuses, naming why.
                 .contains("open(): java.lang.UnsupportedOperationException: no iomux backend is available here: "
                         + "uring: java.io.IOException: " + cause)
-                .contains("providers: [uring]")
+                .contains("providers: [uring, uring-single]")
                 .contains("a pipe still works: 1 byte")
                 .doesNotContain("Exception in thread");
         assertThat(cause).contains(errno);

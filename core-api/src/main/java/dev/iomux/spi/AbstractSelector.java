@@ -751,8 +751,8 @@ public abstract class AbstractSelector implements Selector {
     }
 
     private void prepareNow() {
+        implPrepare(changed); // if it throws, the request and the list stay for the next select
         prepareRequested = false;
-        implPrepare(changed);
         changed.clear(table.size());
     }
 

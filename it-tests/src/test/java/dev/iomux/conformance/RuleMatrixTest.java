@@ -51,9 +51,9 @@ class RuleMatrixTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("no rule 'NO-SUCH-RULE'");
         assertThat(run("--backend", "kqueue")).as("registered here, but unavailable").isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("the kqueue backend is not available here: "
-                + "kqueue(2) does not exist on Linux (probe: ENOSYS); available: epoll, poll, select, uring");
+                + "kqueue(2) does not exist on Linux (probe: ENOSYS); available: epoll, poll, select, uring, uring-single");
         assertThat(run("--backend", "devpoll")).as("not registered at all").isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--backend must be one of epoll, poll, select, uring (got 'devpoll')");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--backend must be one of epoll, poll, select, uring, uring-single (got 'devpoll')");
         assertThat(run("--backend")).isEqualTo(2);
     }
 

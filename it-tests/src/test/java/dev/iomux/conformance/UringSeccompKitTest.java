@@ -38,7 +38,7 @@ class UringSeccompKitTest {
         assertThat(r.output())
                 .contains("seccomp: system call 425 fails with errno 38")
                 // (beside a test's unavailable stub, kqueue: UnavailableProvider)
-                .contains("epoll (available), poll (available), select (available), uring (unavailable)]")
+                .contains("epoll (available), poll (available), select (available), uring (unavailable), uring-single (unavailable)]")
                 .contains("open(): epoll")
                 .containsPattern("kit: aborted: uring is not available here: io_uring_setup\\([^\n]*ENOSYS[^\n]*"
                         + "a seccomp filter answers ENOSYS")
