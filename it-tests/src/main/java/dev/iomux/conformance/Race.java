@@ -286,8 +286,14 @@ final class Race implements AutoCloseable {
                 + (removed.isEmpty() ? "" : "-" + removed);
     }
 
+    /**
+     * The JVM's own files: its jars, the listing of /proc/self/fd itself, and the files under /sys and
+     * /proc the JVM opens for a moment now and then from its own threads (its container support reads
+     * cgroup files such as memory.limit_in_bytes). A selector's descriptors are anonymous inodes, pipes
+     * and sockets, never such paths.
+     */
     private static boolean ignored(String target) {
-        return target.endsWith(".jar") || (target.startsWith("/proc/") && target.endsWith("/fd"));
+        return target.endsWith(".jar") || target.startsWith("/proc/") || target.startsWith("/sys/");
     }
 
     /** Spins for about {@code nanos} without leaving the CPU: the racing gap between two calls. */
