@@ -1,9 +1,6 @@
 package dev.iomux.uring;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Arrays;
 import java.util.EnumSet;
 
@@ -67,9 +64,6 @@ final class UringSelector extends AbstractSelector {
     private static final int POLL_EVENTS = 0xffff;
     static final int SQ_ENTRIES = 256;
     static final int CQ_ENTRIES = 4096;
-
-    /** {@code Thread::isVirtual}, JDK 21; null before (this library runs on 17). */
-    private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
 
     private final Ring ring;
     private final int wakerFd;
@@ -177,26 +171,6 @@ final class UringSelector extends AbstractSelector {
                     + e.getMessage(), e);
         }
         owner = t;
-    }
-
-    private static boolean isVirtual(Thread thread) {
-        if (IS_VIRTUAL == null) {
-            return false;
-        }
-        try {
-            return (boolean) IS_VIRTUAL.invokeExact(thread);
-        } catch (Throwable cannotHappen) {
-            throw new AssertionError(cannotHappen);
-        }
-    }
-
-    private static MethodHandle isVirtualHandle() {
-        try {
-            return MethodHandles.publicLookup().findVirtual(Thread.class, "isVirtual",
-                    MethodType.methodType(boolean.class));
-        } catch (NoSuchMethodException | IllegalAccessException beforeJdk21) {
-            return null;
-        }
     }
 
     @Override

@@ -349,6 +349,18 @@ public abstract class AbstractSelector implements Selector {
     }
 
     /**
+     * Tells whether a thread is a virtual thread (JDK 21 and later; always false on JDK 17 to 20): for a
+     * backend whose kernel object answers one kernel task only (io_uring's SINGLE_ISSUER), which a virtual
+     * thread, running on whichever carrier it is mounted on, cannot be.
+     *
+     * @param thread a thread
+     * @return whether it is virtual
+     */
+    protected static boolean isVirtual(Thread thread) {
+        return KernelWait.isVirtual(thread);
+    }
+
+    /**
      * Tells the base that the waker's descriptor was reported readable: drains it. The select returns to
      * its caller only if {@link #wakeup()} was called; a signal that only asked the selecting thread to
      * pick up a change lets the wait go on. State lock held.
