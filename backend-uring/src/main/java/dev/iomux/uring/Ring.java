@@ -77,6 +77,9 @@ final class Ring {
     static final int POLL_ADD_MULTI = 1;
     // cqe flags
     static final int CQE_F_MORE = 1 << 1;
+    // sq_flags, written by the kernel
+    static final int SQ_CQ_OVERFLOW = 1 << 1;
+    static final int SQ_TASKRUN = 1 << 2;
     // errnos (asm-generic/errno-base.h, errno.h)
     static final int EINTR = 4;
     static final int EAGAIN = 11;
@@ -125,12 +128,14 @@ final class Ring {
     private ByteBuffer sqes;
     private final int sqHead;
     private final int sqTail;
+    private final int sqFlags;
     private int sqMask;
     private final int cqHead;
     private final int cqTail;
     private int cqMask;
     private final int cqes;
     private int sqTailLocal;
+    private int sqHeadSeen;
     private int cqHeadLocal;
     private NativeBuffer timeoutSpec; // the __kernel_timespec of the wait's IORING_OP_TIMEOUT
 
@@ -156,6 +161,7 @@ final class Ring {
             this.features = params.getInt(20);
             sqHead = params.getInt(40);
             sqTail = params.getInt(44);
+            sqFlags = params.getInt(56);
             int sqMaskAt = params.getInt(48); // the sq_off and cq_off fields are offsets into the mapping
             int sqArray = params.getInt(64);
             cqHead = params.getInt(80);
@@ -180,6 +186,7 @@ final class Ring {
                 sqMask = ring.getInt(sqMaskAt);
                 cqMask = ring.getInt(cqMaskAt);
                 sqTailLocal = ring.getInt(sqTail);
+                sqHeadSeen = ring.getInt(sqHead);
                 cqHeadLocal = ring.getInt(cqHead);
                 timeoutSpec = NativeBuffer.allocate(TIMESPEC_SIZE);
             } catch (IOException | RuntimeException | Error e) {
@@ -216,38 +223,53 @@ final class Ring {
         return a;
     }
 
-    /** @return the byte offset in {@link #sqes()} of a zeroed free SQE, or -1 if the SQ is full */
+    /** @return the byte offset in {@link #sqes()} of a free SQE, or -1 if the SQ is full */
     int nextSqe() {
-        int head = (int) INT.getAcquire(ring, sqHead);
-        if (sqTailLocal - head >= sqEntries) {
-            return -1;
+        if (sqTailLocal - sqHeadSeen >= sqEntries) {
+            // The kernel's SQ head, read only when the last one seen says full: it only grows.
+            sqHeadSeen = (int) INT.getAcquire(ring, sqHead);
+            if (sqTailLocal - sqHeadSeen >= sqEntries) {
+                return -1;
+            }
         }
         int at = (sqTailLocal & sqMask) * SQE_SIZE;
         sqTailLocal++;
-        for (int i = 0; i < SQE_SIZE; i += 8) {
-            sqes.putLong(at + i, 0);
-        }
         return at;
+    }
+
+    /**
+     * Writes a whole SQE at {@code at}, every field this backend does not name set to 0 (so a slot's last
+     * use leaves nothing behind, and nothing is written twice).
+     *
+     * @param opFlags the opcode's own flags word at offset 28: poll32_events (whose half-words a big-endian
+     *                kernel swaps: this backend is for little-endian platforms), timeout_flags
+     */
+    private void put(int at, byte opcode, byte flags, int fd, long off, long addr, int len, int opFlags, long userData) {
+        sqes.put(at, opcode);
+        sqes.put(at + 1, flags);
+        sqes.putShort(at + 2, (short) 0);  // ioprio
+        sqes.putInt(at + 4, fd);
+        sqes.putLong(at + 8, off);
+        sqes.putLong(at + 16, addr);
+        sqes.putInt(at + 24, len);
+        sqes.putInt(at + 28, opFlags);
+        sqes.putLong(at + 32, userData);
+        sqes.putLong(at + 40, 0);          // buf_index, personality, splice_fd_in
+        sqes.putLong(at + 48, 0);          // addr3
+        sqes.putLong(at + 56, 0);
     }
 
     /** Writes a POLL_ADD (or a multishot one) for {@code fd} at {@code at}. */
     void pollAdd(int at, int pollFd, int pollEvents, boolean multishot, long userData) {
-        sqes.put(at, OP_POLL_ADD);
-        sqes.putInt(at + 4, pollFd);
-        sqes.putInt(at + 24, multishot ? POLL_ADD_MULTI : 0);  // len: the poll flags
-        sqes.putInt(at + 28, pollEvents);                      // poll32_events (little-endian platforms)
-        sqes.putLong(at + 32, userData);
+        // len: the poll flags
+        put(at, OP_POLL_ADD, (byte) 0, pollFd, 0, 0, multishot ? POLL_ADD_MULTI : 0, pollEvents, userData);
     }
 
     /** Writes a POLL_REMOVE of the poll whose user_data is {@code target} at {@code at}. */
     void pollRemove(int at, long target, long userData) {
-        sqes.put(at, OP_POLL_REMOVE);
-        if ((features & FEAT_CQE_SKIP) != 0) {
-            sqes.put(at + 1, IOSQE_CQE_SKIP_SUCCESS); // only a failure (ENOENT: it had completed) posts a CQE
-        }
-        sqes.putInt(at + 4, -1);
-        sqes.putLong(at + 16, target); // addr: the user_data of the request to remove
-        sqes.putLong(at + 32, userData);
+        // Only a failure (ENOENT: it had completed) posts a CQE. addr: the user_data of the request to remove.
+        byte flags = (features & FEAT_CQE_SKIP) != 0 ? IOSQE_CQE_SKIP_SUCCESS : 0;
+        put(at, OP_POLL_REMOVE, flags, -1, 0, target, 0, 0, userData);
     }
 
     /**
@@ -264,12 +286,9 @@ final class Ring {
     void timeout(int at, long nanos, long userData) {
         timeoutSpec.putLong(0, nanos / 1_000_000_000);
         timeoutSpec.putLong(8, nanos % 1_000_000_000);
-        sqes.put(at, OP_TIMEOUT);
-        sqes.putInt(at + 4, -1);
-        sqes.putLong(at + 8, 1);                       // off: the completion count
-        sqes.putLong(at + 16, timeoutSpec.address());  // addr: the timespec
-        sqes.putInt(at + 24, 1);                       // len: one timespec
-        sqes.putLong(at + 32, userData);               // timeout_flags (at + 28) 0: relative, CLOCK_MONOTONIC
+        // off: the completion count; addr: the timespec; len: one timespec; timeout_flags 0: relative,
+        // CLOCK_MONOTONIC.
+        put(at, OP_TIMEOUT, (byte) 0, -1, 1, timeoutSpec.address(), 1, 0, userData);
     }
 
     /** @return the SQE array, for a test that writes a field the selector never sets */
@@ -285,6 +304,15 @@ final class Ring {
     /** @return SQEs published and not yet consumed by the kernel */
     int pending() {
         return sqTailLocal - (int) INT.getAcquire(ring, sqHead);
+    }
+
+    /**
+     * @return whether the kernel holds completions it has not posted: IORING_SQ_TASKRUN (task work pending, as
+     *         flagged with IORING_SETUP_TASKRUN_FLAG) or IORING_SQ_CQ_OVERFLOW (CQEs kept aside while the CQ
+     *         was full); an enter with GETEVENTS posts them, as liburing's cq_ring_needs_flush does
+     */
+    boolean unposted() {
+        return ((int) INT.getAcquire(ring, sqFlags) & (SQ_TASKRUN | SQ_CQ_OVERFLOW)) != 0;
     }
 
     /** @return CQEs posted and not yet consumed: load-acquire of the CQ tail */

@@ -63,6 +63,8 @@ final class UringSelector extends AbstractSelector {
     private static final int EDGE_BIT = 1 << 24;
     private static final int POLL_EVENTS = 0xffff;
     static final int SQ_ENTRIES = 256;
+    /** Enters without waiting after a wait, at most, to post a DEFER_TASKRUN ring's pending completions. */
+    private static final int FLUSH_PASSES = 64;
     static final int CQ_ENTRIES = 4096;
 
     private final Ring ring;
@@ -238,6 +240,15 @@ final class UringSelector extends AbstractSelector {
             ring.publish();
         }
         long rc = ring.enter(timeoutNanos != 0);
+        if (single) {
+            // DEFER_TASKRUN: an enter runs at most two passes of 20 completions' task work
+            // (IO_LOCAL_TW_DEFAULT_MAX, io_uring/io_uring.c, Linux 6.13) and leaves the rest pending, flagged
+            // IORING_SQ_TASKRUN. Post it now, so that one select reports what is ready, as epoll_wait does,
+            // instead of a select per 40 (a select's own cost each). Bounded: room in the CQ, and a few passes.
+            for (int pass = 0; pass < FLUSH_PASSES && ring.unposted() && ring.ready() < ring.cqEntries / 2; pass++) {
+                ring.enter(false);
+            }
+        }
         int ready = ring.ready();
         if (rc < 0 && ready == 0) {
             int errno = (int) -rc;
@@ -294,24 +305,27 @@ final class UringSelector extends AbstractSelector {
         if (id == 0 || id != inFlightId[fd]) {
             return;
         }
+        int bits = inFlightBits[fd];
         if (res == -Ring.ECANCELED) {
             // Cancelled by the kernel, not by us (the thread that submitted it exited): arm again.
-            arm(fd, id, inFlightBits[fd]);
+            arm(fd, id, bits);
             return;
         }
         int events;
         if (res >= 0) {
-            events = PollBits.toEvents(reported(fd, res));
+            events = PollBits.toEvents(reported(bits, fd, res));
         } else {
             // EBADF: the number no longer names an open file (poll's POLLNVAL); anything else is an error
             // on the descriptor too.
             events = PollBits.toEvents(PollBits.POLLNVAL);
         }
         collect(fd, events);
-        if (!goesOn && registrationId(fd) == id && isArmed(fd)) {
+        if (!goesOn && isArmed(fd)) {
             // Level-triggered: ask again; a condition that still holds completes at once. EDGE: the multishot
-            // poll ended (CQ overflow, or the kernel cancelled it): arm it again.
-            arm(fd, id, pollBits(registeredEvents(fd)));
+            // poll ended (CQ overflow, or the kernel cancelled it): arm it again. With the same bits: a change
+            // of the key since they were asked for is in the base's changed list, and implPrepare's sync, before
+            // the next wait, replaces a poll whose registration or bits are not the key's.
+            arm(fd, id, bits);
         }
     }
 
@@ -322,13 +336,13 @@ final class UringSelector extends AbstractSelector {
      * say POLLERR that the state no longer holds (a TCP listener's shutdown wakes its poll with POLLERR,
      * where poll(2) sees POLLHUP), so an error is checked with poll(2) itself, a rare path.
      */
-    private int reported(int fd, int res) throws IOException {
-        int asked = (inFlightBits[fd] & POLL_EVENTS) | PollBits.POLLERR | PollBits.POLLHUP;
+    private int reported(int bits, int fd, int res) throws IOException {
+        int asked = (bits & POLL_EVENTS) | PollBits.POLLERR | PollBits.POLLHUP;
         if ((res & PollBits.POLLERR) == 0) {
             return res & asked;
         }
         pollfd.putInt(0, fd);
-        pollfd.putShort(4, (short) (inFlightBits[fd] & POLL_EVENTS));
+        pollfd.putShort(4, (short) (bits & POLL_EVENTS));
         pollfd.putShort(6, (short) 0);
         int n = Kernel.poll(pollfd.address(), 1, 0);
         return n > 0 ? pollfd.getShort(6) & 0xffff & (asked | PollBits.POLLNVAL) : 0;

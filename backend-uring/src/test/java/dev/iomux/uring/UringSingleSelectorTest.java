@@ -134,6 +134,29 @@ class UringSingleSelectorTest {
     }
 
     @Test
+    @DisplayName("One select reports every ready registration, though the kernel posts a DEFER_TASKRUN ring's "
+            + "completions 20 at a time")
+    void oneSelectReportsAllThatIsReady() throws IOException {
+        int n = 150;
+        try (Fds fds = new Fds(); Selector sel = open()) {
+            int[] readEnds = new int[n];
+            int[] writeEnds = new int[n];
+            for (int i = 0; i < n; i++) {
+                int[] p = fds.pipe();
+                readEnds[i] = p[0];
+                writeEnds[i] = p[1];
+                sel.register(p[0], READ);
+            }
+            assertThat(sel.selectNow()).isEmpty(); // every poll armed
+            for (int i = 0; i < n; i++) {
+                Fds.write(writeEnds[i], 1);
+            }
+            assertThat(sel.select(Expect.PATIENCE)).as("a blocking select").hasSize(n);
+            assertThat(sel.selectNow()).as("level-triggered: all still ready, one selectNow").hasSize(n);
+        }
+    }
+
+    @Test
     @DisplayName("An event-loop thread owns it; other threads register, unregister, wake it up and close it")
     void otherThreadsChangeWakeAndClose() throws Exception {
         Fds fds = new Fds();
