@@ -5,8 +5,8 @@ import java.io.IOException;
 import dev.iomux.NativeIOException;
 
 /**
- * The setup flags a selector's ring asks for, decided once: IORING_SETUP_COOP_TASKRUN and
- * IORING_SETUP_TASKRUN_FLAG (Linux 5.19) where the kernel has them.
+ * The setup flags a selector's ring asks for, decided once: IORING_SETUP_COOP_TASKRUN (Linux 5.19) where the
+ * kernel has it.
  *
  * <p>COOP_TASKRUN: completions are run when the selecting thread enters the kernel, instead of interrupting
  * it wherever it is (by default the kernel uses a signal-like notification, TWA_SIGNAL, which makes a
@@ -23,7 +23,11 @@ import dev.iomux.NativeIOException;
  * (Linux 6.0) lets the kernel skip the ring's submission lock, and IORING_SETUP_DEFER_TASKRUN (Linux 6.1)
  * runs completions only when that thread enters with IORING_ENTER_GETEVENTS, in a batch, instead of as task
  * work that interrupts it. Its ring is set up disabled (IORING_SETUP_R_DISABLED, Linux 5.10) and enabled by
- * the first thread that selects, which the kernel then takes as the submitter.
+ * the first thread that selects, which the kernel then takes as the submitter. It also asks for
+ * IORING_SETUP_TASKRUN_FLAG (Linux 5.19): the kernel raises IORING_SQ_TASKRUN while completions wait to be
+ * run, which the selector reads to post them all in one select (see UringSelector). The {@code "uring"} ring
+ * goes without it: nothing there reads the flag, which the kernel would set and clear (an atomic operation each)
+ * as completions come and are run.
  */
 final class SelectorFlags {
     private static volatile Integer chosen;
@@ -35,7 +39,7 @@ final class SelectorFlags {
     static int choose() throws NativeIOException {
         Integer c = chosen;
         if (c == null) {
-            int coop = Ring.SETUP_COOP_TASKRUN | Ring.SETUP_TASKRUN_FLAG;
+            int coop = Ring.SETUP_COOP_TASKRUN;
             try {
                 new Ring(2, 4, coop).close();
                 c = coop;
@@ -53,8 +57,8 @@ final class SelectorFlags {
     }
 
     /**
-     * The flags of a {@code "uring-single"} ring: {@link #choose()}'s, SINGLE_ISSUER, DEFER_TASKRUN and
-     * R_DISABLED (the selector enables the ring from its first selecting thread, see {@link Ring#enable}).
+     * The flags of a {@code "uring-single"} ring: {@link #choose()}'s, TASKRUN_FLAG, SINGLE_ISSUER, DEFER_TASKRUN
+     * and R_DISABLED (the selector enables the ring from its first selecting thread, see {@link Ring#enable}).
      *
      * @throws IOException if the kernel refuses them: "needs Linux 6.1 (DEFER_TASKRUN)" where it does not know
      *                     them (EINVAL), the kernel's reason otherwise
@@ -62,7 +66,8 @@ final class SelectorFlags {
     static int single() throws IOException {
         Integer c = chosenSingle;
         if (c == null) {
-            int flags = choose() | Ring.SETUP_SINGLE_ISSUER | Ring.SETUP_DEFER_TASKRUN | Ring.SETUP_R_DISABLED;
+            int flags = choose() | Ring.SETUP_TASKRUN_FLAG | Ring.SETUP_SINGLE_ISSUER | Ring.SETUP_DEFER_TASKRUN
+                    | Ring.SETUP_R_DISABLED;
             try {
                 new Ring(2, 4, flags).close();
             } catch (NativeIOException e) {

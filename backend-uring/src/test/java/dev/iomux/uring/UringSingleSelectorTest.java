@@ -67,14 +67,14 @@ class UringSingleSelectorTest {
     }
 
     @Test
-    @DisplayName("The ring has SINGLE_ISSUER and DEFER_TASKRUN, and the backend its own name")
+    @DisplayName("The ring has SINGLE_ISSUER, DEFER_TASKRUN and TASKRUN_FLAG, and the backend its own name")
     void setsTheSingleIssuerFlags() throws IOException {
         try (Selector sel = open()) {
             assertThat(sel.backend()).isEqualTo("uring-single");
             String described = ((UringSelector) sel).describe();
             int setup = Integer.parseInt(described.replaceAll(".*setup=0x(\\p{XDigit}+).*", "$1"), 16);
-            assertThat(setup & (Ring.SETUP_SINGLE_ISSUER | Ring.SETUP_DEFER_TASKRUN))
-                    .as("setup flags of %s", described).isEqualTo(Ring.SETUP_SINGLE_ISSUER | Ring.SETUP_DEFER_TASKRUN);
+            int wanted = Ring.SETUP_SINGLE_ISSUER | Ring.SETUP_DEFER_TASKRUN | Ring.SETUP_TASKRUN_FLAG;
+            assertThat(setup & wanted).as("setup flags of %s", described).isEqualTo(wanted);
         }
     }
 

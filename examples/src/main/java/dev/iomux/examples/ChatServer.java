@@ -31,8 +31,8 @@ import dev.iomux.io.Sockets;
  */
 final class ChatServer {
     static final String USAGE = """
-            usage: iomux chat [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 7000]
-                              [--queue-limit 65536] [--grace 5s] [-v|--verbose]
+            usage: iomux chat [-b|--backend select|poll|epoll|uring|uring-single] [--host 127.0.0.1]
+                              [-p|--port 7000] [--queue-limit 65536] [--grace 5s] [-v|--verbose]
               A chat server: every line goes to every other client, as "address> line".
               --queue-limit: bytes waiting for one client before it is told it is too slow and dropped.
               --grace: how long a dropped client has to read that notice before it is closed anyway."""

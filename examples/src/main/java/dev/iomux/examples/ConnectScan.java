@@ -33,7 +33,8 @@ import dev.iomux.io.Sockets;
  */
 final class ConnectScan {
     static final String USAGE = """
-            usage: iomux connect-scan [-b|--backend select|poll|epoll] [--timeout 3s] [-v|--verbose] HOST:PORT...
+            usage: iomux connect-scan [-b|--backend select|poll|epoll|uring|uring-single] [--timeout 3s]
+                                  [-v|--verbose] HOST:PORT...
               Connects to every target at once (non-blocking connect, then WRITE, then SO_ERROR) and
               prints a table. --timeout bounds the whole scan. IPv6 targets as [::1]:22."""
             + "\n  Exit status: 0 when the scan is done, whatever it found; 1 if it fails; 2 for bad arguments.";

@@ -23,8 +23,8 @@ import dev.iomux.io.Descriptors;
  */
 final class EchoServer {
     static final String USAGE = """
-            usage: iomux echo-server [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 1234]
-                                     [--loops 1] [-v|--verbose]
+            usage: iomux echo-server [-b|--backend select|poll|epoll|uring|uring-single] [--host 127.0.0.1]
+                                     [-p|--port 1234] [--loops 1] [-v|--verbose]
               Echoes whatever each client sends, as the echo server of Python's selectors documentation.
               --port 0 picks a free port; the status line says which.
               --loops N: N event loops (1 to 64; one per core is the point), each a thread with its own

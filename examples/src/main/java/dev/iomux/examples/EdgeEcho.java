@@ -25,9 +25,10 @@ import dev.iomux.io.Descriptors;
  */
 final class EdgeEcho {
     static final String USAGE = """
-            usage: iomux et-echo [-b|--backend epoll] [--host 127.0.0.1] [-p|--port 8788] [--queue-limit 262144]
-                                 [-v|--verbose]
-              Edge-triggered echo (Events.EDGE): accept, read and write each until EAGAIN. Needs epoll."""
+            usage: iomux et-echo [-b|--backend epoll|uring|uring-single] [--host 127.0.0.1] [-p|--port 8788]
+                                 [--queue-limit 262144] [-v|--verbose]
+              Edge-triggered echo (Events.EDGE): accept, read and write each until EAGAIN. Needs epoll
+              or uring."""
             + "\n  Exit status: 130 after SIGINT and 143 after SIGTERM (a clean stop either way), 1 if it cannot\n"
             + "  listen or fails, 2 for bad arguments or a backend without edge-triggered mode.";
 
@@ -42,7 +43,7 @@ final class EdgeEcho {
         SelectorProvider backend = options.provider();
         if (!backend.capabilities().supports(Capability.EDGE)) {
             err.println("iomux et-echo: the " + backend.name() + " backend has no edge-triggered mode (Events.EDGE, "
-                    + "epoll's EPOLLET); select(2) and poll(2) report levels only. Run it with --backend epoll, "
+                    + "epoll's EPOLLET); select(2) and poll(2) report levels only. Run it with --backend epoll (or uring), "
                     + "or try echo-server, which works on every backend.");
             return Command.USAGE;
         }

@@ -35,8 +35,8 @@ import dev.iomux.io.Sockets;
  */
 final class HttpHello {
     static final String USAGE = """
-            usage: iomux http-hello [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 8787]
-                                    [--max-head 8192] [--idle-timeout 60] [--loops 1] [-v|--verbose]
+            usage: iomux http-hello [-b|--backend select|poll|epoll|uring|uring-single] [--host 127.0.0.1]
+                                    [-p|--port 8787] [--max-head 8192] [--idle-timeout 60] [--loops 1] [-v|--verbose]
               A minimal HTTP/1.1 server: keep-alive, pipelining, 400 for garbage. Try: curl 127.0.0.1:8787
               --max-head: the largest request head (request line and headers) accepted, in bytes.
               --idle-timeout: seconds without a byte either way after which a connection is closed.

@@ -39,7 +39,7 @@ public final class Iomux {
                     SelectEcho.USAGE, SelectEcho::run),
             new Subcommand("chat", "a chat server: each line to every other client; slow clients dropped",
                     ChatServer.USAGE, ChatServer::run),
-            new Subcommand("et-echo", "edge-triggered echo with epoll(7)'s EAGAIN loops (epoll only)",
+            new Subcommand("et-echo", "edge-triggered echo with epoll(7)'s EAGAIN loops (epoll and uring only)",
                     EdgeEcho.USAGE, EdgeEcho::run),
             new Subcommand("http-hello", "a minimal HTTP/1.1 server for curl and wrk",
                     HttpHello.USAGE, HttpHello::run),
@@ -125,7 +125,12 @@ public final class Iomux {
         for (Subcommand s : COMMANDS) {
             b.append(String.format("  %-13s %s%n", s.name(), s.summary()));
         }
-        b.append("\nEvery command takes -b|--backend select|poll|epoll (default: the best available here, ")
+        List<String> names = new ArrayList<>();
+        for (SelectorProvider p : Selectors.providers()) {
+            names.add(p.name());
+        }
+        b.append("\nEvery command takes -b|--backend ").append(String.join("|", names))
+                .append(" (default: the best available here, ")
                 .append(bestBackend()).append("); all but rules take -v|--verbose.\n")
                 .append("Exit status: 0 done, 1 failed, 2 bad arguments; each command's --help says more.\n");
         return b.toString();

@@ -29,8 +29,8 @@ import dev.iomux.io.Sockets;
  */
 final class LineClient {
     static final String USAGE = """
-            usage: iomux client [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 1234]
-                                [--connect-timeout 5s] [-v|--verbose]
+            usage: iomux client [-b|--backend select|poll|epoll|uring|uring-single] [--host 127.0.0.1]
+                                [-p|--port 1234] [--connect-timeout 5s] [-v|--verbose]
               Sends standard input to the server and prints what it sends back, until the server closes."""
             + "\n  Exit status: 0 when the server closes; 1 if it cannot connect or fails; 2 for bad arguments.";
 

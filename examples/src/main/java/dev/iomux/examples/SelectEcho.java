@@ -24,8 +24,8 @@ import dev.iomux.io.Descriptors;
  */
 final class SelectEcho {
     static final String USAGE = """
-            usage: iomux select-echo [-b|--backend select|poll|epoll] [--host 127.0.0.1] [-p|--port 9999]
-                                     [--queue-limit 262144] [-v|--verbose]
+            usage: iomux select-echo [-b|--backend select|poll|epoll|uring|uring-single] [--host 127.0.0.1]
+                                     [-p|--port 9999] [--queue-limit 262144] [-v|--verbose]
               The classic select echo server: a queue per connection, WRITE interest only while it holds data.
               --queue-limit: bytes queued for one client before the server stops reading from it."""
             + "\n" + Command.SERVER_EXIT;

@@ -44,7 +44,7 @@ class IomuxCliTest {
         for (Iomux.Subcommand s : Iomux.COMMANDS) {
             assertThat(r.err()).contains("  " + s.name() + " ");
         }
-        assertThat(r.err()).contains("--backend select|poll|epoll");
+        assertThat(r.err()).contains("--backend epoll|poll|select|uring|uring-single");
     }
 
     @Test
@@ -69,7 +69,7 @@ class IomuxCliTest {
                 DynamicTest.dynamicTest(s.name() + " --help", () -> {
                     Run r = iomux(s.name(), "--help");
                     assertThat(r.status()).isZero();
-                    assertThat(r.out()).startsWith("usage: iomux " + s.name()).contains("--backend");
+                    assertThat(r.out()).startsWith("usage: iomux " + s.name()).contains("--backend").contains("uring");
                 }),
                 DynamicTest.dynamicTest(s.name() + " --no-such-option", () -> {
                     Run r = iomux(s.name(), "--no-such-option");

@@ -22,8 +22,8 @@ public final class RuleMatrix {
     /** The usage text. */
     public static final String USAGE = "usage: iomux rules [-b|--backend NAME]... [-r|--rule RULE-ID]... [--markdown]\n"
             + "  Runs every readiness rule of readiness-rules.md on each backend and prints rule x backend.\n"
-            + "  -b, --backend NAME  only this backend: select, poll, epoll or a port's (repeatable; default:\n"
-            + "                      every available one on the class path)\n"
+            + "  -b, --backend NAME  only this backend: select, poll, epoll, uring, uring-single or a port's\n"
+            + "                      (repeatable; default: every available one on the class path)\n"
             + "  -r, --rule ID       only this rule (repeatable; default: all)\n"
             + "  --markdown          print a Markdown table (as in docs/rule-matrix.md) instead of text\n"
             + "  A port's family (select, poll or epoll, whose column of the catalog applies) is worked out from\n"
