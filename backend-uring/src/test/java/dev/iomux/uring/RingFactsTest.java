@@ -100,6 +100,31 @@ class RingFactsTest {
     }
 
     @Test
+    @DisplayName("A multishot poll's completions outlive the data: wake-ups posted before a drain still say "
+            + "POLLIN after it (the result is the wake-up's mask, not the file's state)")
+    void multishotCompletionsOutliveTheData() throws IOException {
+        Ring ring = new Ring(8, 16, 0);
+        NativeBuffer pollfd = NativeBuffer.allocate(8);
+        try (Fds fds = new Fds()) {
+            int[] p = fds.pipe();
+            pollAdd(ring, p[0], PollBits.POLLIN, true, 5);
+            assertThat(submitAndWait(ring, 100)).as("an empty pipe: armed, nothing").isEmpty();
+            for (int i = 0; i < 3; i++) {
+                Fds.write(p[1], 1); // a wake-up each
+            }
+            Fds.sleep(20);
+            Fds.drain(p[0]);
+            assertThat(peer(pollfd, p[0], 0) & PollBits.POLLIN).as("poll(2): the pipe is empty now").isZero();
+            List<Cqe> stale = submitAndWait(ring, 200);
+            assertThat(stale).as("completions of the wake-ups, read after the drain").isNotEmpty()
+                    .allSatisfy(c -> assertThat(c.res() & PollBits.POLLIN).isNotZero());
+        } finally {
+            pollfd.free();
+            ring.close();
+        }
+    }
+
+    @Test
     @DisplayName("A descriptor closed while a poll is armed stays open in the kernel: the peer sees nothing "
             + "until POLL_REMOVE")
     void aClosedDescriptorStaysOpenUntilItsPollIsRemoved() throws IOException {
