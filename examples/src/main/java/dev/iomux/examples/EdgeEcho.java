@@ -43,8 +43,8 @@ final class EdgeEcho {
         SelectorProvider backend = options.provider();
         if (!backend.capabilities().supports(Capability.EDGE)) {
             err.println("iomux et-echo: the " + backend.name() + " backend has no edge-triggered mode (Events.EDGE, "
-                    + "epoll's EPOLLET); select(2) and poll(2) report levels only. Run it with --backend epoll (or uring), "
-                    + "or try echo-server, which works on every backend.");
+                    + "epoll's EPOLLET); select(2) and poll(2) report levels only. Run it with --backend epoll "
+                    + "(or uring), or try echo-server, which works on every backend.");
             return Command.USAGE;
         }
         EventLoop loop = EventLoop.open("et-echo", options, 8788);

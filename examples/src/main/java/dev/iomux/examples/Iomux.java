@@ -125,11 +125,7 @@ public final class Iomux {
         for (Subcommand s : COMMANDS) {
             b.append(String.format("  %-13s %s%n", s.name(), s.summary()));
         }
-        List<String> names = new ArrayList<>();
-        for (SelectorProvider p : Selectors.providers()) {
-            names.add(p.name());
-        }
-        b.append("\nEvery command takes -b|--backend ").append(String.join("|", names))
+        b.append("\nEvery command takes -b|--backend ").append(String.join("|", Options.backendNames()))
                 .append(" (default: the best available here, ")
                 .append(bestBackend()).append("); all but rules take -v|--verbose.\n")
                 .append("Exit status: 0 done, 1 failed, 2 bad arguments; each command's --help says more.\n");

@@ -241,16 +241,22 @@ final class Options {
         return name == null ? Selectors.defaultProvider() : Selectors.provider(name);
     }
 
+    /** @return the names of the backends on the class path, available here or not */
+    static List<String> backendNames() {
+        List<String> names = new ArrayList<>();
+        for (SelectorProvider p : Selectors.providers()) {
+            names.add(p.name());
+        }
+        return names;
+    }
+
     /** @return the backend asked for, or null for the default */
     String backendName() {
         String name = values.get("backend");
         if (name == null) {
             return null;
         }
-        List<String> names = new ArrayList<>();
-        for (SelectorProvider p : Selectors.providers()) {
-            names.add(p.name());
-        }
+        List<String> names = backendNames();
         String wanted = name.trim().toLowerCase(Locale.ROOT);
         if (!names.contains(wanted)) {
             throw new UsageException("--backend must be one of " + String.join(", ", names) + " (got '" + name + "')");
