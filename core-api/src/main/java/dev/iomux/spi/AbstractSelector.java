@@ -162,7 +162,8 @@ public abstract class AbstractSelector implements Selector {
      * Waits for readiness. Selecting thread, or a platform thread standing in for a selecting virtual
      * thread (so keep nothing in thread-locals); the state lock is <em>not</em> held.
      *
-     * @param timeoutNanos negative: no timeout; zero: do not wait; positive: wait at least this long
+     * @param timeoutNanos negative: no timeout; zero: do not wait; positive: wait at least this long (the time
+     *                     left of the caller's timeout, which counts from the call, after {@link #implPrepare})
      * @return the count of native results to hand to {@link #implCollect}, {@link #INTERRUPTED} or
      *         {@link #RETRY}
      * @throws IOException if the call fails with anything but EINTR
@@ -660,7 +661,7 @@ public abstract class AbstractSelector implements Selector {
             long deadline = timeout > 0 ? System.nanoTime() + timeout : 0;
             long wait = timeout;
             for (;;) {
-                int n = waitInKernel(wait);
+                int n = waitInKernel(wait, deadline);
                 if (n >= 0) {
                     if (!batch.isEmpty() || wokenUp || timeout == 0) {
                         break;
@@ -690,9 +691,11 @@ public abstract class AbstractSelector implements Selector {
      * {@link #close()} frees native memory only under that lock, and never waits for a handler, which
      * runs after it is released.
      *
+     * @param wait     the time left when the select loop asked: negative for no timeout, 0 for no wait
+     * @param deadline when a positive wait ends ({@link System#nanoTime})
      * @return what {@link #implSelect} returned; the batch is gathered unless it was interrupted
      */
-    private int waitInKernel(long wait) throws IOException {
+    private int waitInKernel(long wait, long deadline) throws IOException {
         kernelLock.lock();
         try {
             // Checked under the lock, after the previous batch drained the waker: a close() whose wake-up
@@ -704,6 +707,12 @@ public abstract class AbstractSelector implements Selector {
                 throw new IllegalStateException(waker.misuse());
             }
             prepare();
+            if (wait > 0) {
+                // The timeout counts from the call, not from here: locks and the changes just applied (a
+                // thousand registrations take a while) come out of the wait (TIMEOUT-POSITIVE). 0 if they
+                // took it all: the kernel is still asked what is ready, without waiting.
+                wait = Math.max(0, deadline - System.nanoTime());
+            }
             int n = kernelWait.run(this, wait); // implSelect, off the carrier in a virtual thread
             if (closed) {
                 throw closedException("select");
