@@ -12,14 +12,20 @@
  *              again (ep_send_events in fs/eventpoll.c), at no cost to user space.
  *   uring      what level-triggered readiness needs from io_uring: IORING_OP_POLL_ADD is edge-triggered
  *              inside the kernel, so each completion is followed by a new one-shot poll, submitted with
- *              the next wait (iomux's uring and uring-single backends).
- *   uringms    multishot POLL_ADD (IORING_POLL_ADD_MULTI): no re-arm, but edge-triggered, so each ready
- *              file is read until EAGAIN; what an edge-triggered loop pays, not level-triggered readiness.
- *
- * The rings are IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN | TASKRUN_FLAG (Linux 6.1): completions are
- * posted only when this thread enters with IORING_ENTER_GETEVENTS, and while IORING_SQ_TASKRUN is set
- * after a wait it enters again without waiting, as uring-single does (the kernel runs a bounded batch of
- * deferred completions per entry: io_run_local_work in io_uring/io_uring.c).
+ *              the next wait; on an IORING_SETUP_COOP_TASKRUN ring, as iomux's uring backend.
+ *   uring-single  the same on an IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN | TASKRUN_FLAG ring (Linux
+ *              6.1), as iomux's uring-single: completions are posted only when this thread enters with
+ *              IORING_ENTER_GETEVENTS, and while IORING_SQ_TASKRUN is set after a wait it enters again
+ *              without waiting (the kernel runs a bounded batch of deferred completions per entry:
+ *              io_run_local_work in io_uring/io_uring.c).
+ *   uringms    multishot POLL_ADD (IORING_POLL_ADD_MULTI) on the uring-single ring: no re-arm, but
+ *              edge-triggered, so each ready file is read until EAGAIN; what an edge-triggered loop pays,
+ *              not level-triggered readiness.
+ *   uringmslt  level-triggered readiness from multishot polls instead: each wait first checks with one
+ *              poll(2) the files the last one reported (still ready: reported again, without waiting), and
+ *              checks the files of its completions the same way, since a completion says the file was
+ *              woken, not that it is ready now (one posted before a read is still there after it). Two
+ *              poll(2) calls a wait in this workload, where epoll re-checks the same files in the kernel.
  *
  * Prints per mode the median over rounds of the microseconds per iteration, and the median over rounds of
  * the ratio to epoll's time in the same round, with its quartiles.
@@ -41,10 +47,12 @@
 #include <unistd.h>
 
 #define ACTIVE 100
-enum { EPOLL, URING, URINGMS, MODES };
-static const char *names[MODES] = {"epoll", "uring", "uringms"};
+enum { EPOLL, URING, URING_SINGLE, URINGMS, URINGMSLT, MODES };
+static const char *names[MODES] = {"epoll", "uring", "uring-single", "uringms", "uringmslt"};
 
 static int n, *rfd, *wfd, *perm;
+static int *fd2pair, *last, nlast, *seen; /* uringmslt */
+static struct pollfd *pfds;                /* uringmslt */
 static uint64_t rnd = 42;
 
 static void die(const char *what) {
@@ -86,11 +94,10 @@ struct ring {
     unsigned pending, sq_entries;
 };
 
-static void ring_open(struct ring *r) {
+static void ring_open(struct ring *r, unsigned flags) {
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
-    p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG
-              | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+    p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
     p.cq_entries = 2u * (unsigned) n + 64 > 8192 ? 2u * (unsigned) n + 64 : 8192; /* at least the SQ's 4096 */
     r->fd = (int) syscall(__NR_io_uring_setup, 4096, &p);
     if (r->fd < 0) die("io_uring_setup");
@@ -148,13 +155,54 @@ static void ring_close(struct ring *r) {
     close(r->fd);
 }
 
+/* Adds pair `p` to the pollfds from `k` on, once; returns the new count. */
+static int check(int k, int p) {
+    if (seen[p]) return k;
+    seen[p] = 1;
+    pfds[k].fd = rfd[p];
+    pfds[k].events = POLLIN;
+    pfds[k].revents = 0;
+    return k + 1;
+}
+
+/* One level-triggered wait over multishot polls (uringmslt); reads what it reports, returns the bytes. */
+static int wait_mslt(struct ring *r) {
+    char buf[64];
+    int k = 0, got = 0;
+    for (int i = 0; i < nlast; i++) k = check(k, last[i]);
+    int ready = k > 0 ? poll(pfds, (nfds_t) k, 0) : 0; /* still ready: report without waiting */
+    if (ready < 0) die("poll");
+    ring_enter(r, ready > 0 ? 0 : 1);
+    while (__atomic_load_n(r->sq_flags, __ATOMIC_ACQUIRE) & IORING_SQ_TASKRUN) ring_enter(r, 0);
+    unsigned head = *r->cq_head, tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
+    int k0 = k;
+    for (; head != tail; head++) {
+        struct io_uring_cqe *c = &r->cqes[head & *r->cq_mask];
+        if (c->res < 0) die("poll completion");
+        if (!(c->flags & IORING_CQE_F_MORE)) poll_add(r, (int) c->user_data, IORING_POLL_ADD_MULTI);
+        k = check(k, (int) c->user_data);
+    }
+    __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+    if (k > k0 && poll(pfds + k0, (nfds_t) (k - k0), 0) < 0) die("poll");
+    nlast = 0;
+    for (int i = 0; i < k; i++) {
+        int p = fd2pair[pfds[i].fd];
+        seen[p] = 0;
+        if (pfds[i].revents & POLLIN) {
+            last[nlast++] = p;
+            if (read(rfd[p], buf, sizeof buf) > 0) got++;
+        }
+    }
+    return got;
+}
+
 /* One measured run of `iters` iterations in `mode`; returns ns per iteration. */
 static double run(int mode, int iters) {
     char buf[64];
     struct epoll_event *evs = NULL;
     int epfd = -1;
     struct ring r;
-    unsigned multi = mode == URINGMS ? IORING_POLL_ADD_MULTI : 0;
+    unsigned multi = mode >= URINGMS ? IORING_POLL_ADD_MULTI : 0;
     if (mode == EPOLL) {
         epfd = epoll_create1(EPOLL_CLOEXEC);
         if (epfd < 0) die("epoll_create1");
@@ -164,9 +212,11 @@ static double run(int mode, int iters) {
             if (epoll_ctl(epfd, EPOLL_CTL_ADD, rfd[i], &e) != 0) die("epoll_ctl");
         }
     } else {
-        ring_open(&r);
+        ring_open(&r, mode == URING ? IORING_SETUP_COOP_TASKRUN
+                                    : IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
         for (int i = 0; i < n; i++) poll_add(&r, i, multi);
         ring_enter(&r, 0);
+        nlast = 0;
     }
     long long t0 = 0;
     for (int it = -iters / 5; it < iters; it++) { /* a fifth more, unmeasured, to warm up */
@@ -180,6 +230,10 @@ static double run(int mode, int iters) {
                 }
                 continue;
             }
+            if (mode == URINGMSLT) {
+                got += wait_mslt(&r);
+                continue;
+            }
             ring_enter(&r, 1);
             while (__atomic_load_n(r.sq_flags, __ATOMIC_ACQUIRE) & IORING_SQ_TASKRUN) ring_enter(&r, 0);
             unsigned head = *r.cq_head, tail = __atomic_load_n(r.cq_tail, __ATOMIC_ACQUIRE);
@@ -187,7 +241,7 @@ static double run(int mode, int iters) {
                 struct io_uring_cqe *c = &r.cqes[head & *r.cq_mask];
                 int pair = (int) c->user_data;
                 if (c->res < 0) die("poll completion");
-                if (mode == URING) {
+                if (mode != URINGMS) {
                     if (read(rfd[pair], buf, sizeof buf) > 0) got++;
                     poll_add(&r, pair, 0); /* level-triggered: ask again, it completes at once if still ready */
                 } else {
@@ -235,6 +289,13 @@ int main(int argc, char **argv) {
         wfd[i] = sv[1];
         perm[i] = i;
     }
+    int maxfd = 0;
+    for (int i = 0; i < n; i++) maxfd = rfd[i] > maxfd ? rfd[i] : maxfd;
+    fd2pair = calloc((size_t) maxfd + 1, sizeof(int));
+    for (int i = 0; i < n; i++) fd2pair[rfd[i]] = i;
+    last = calloc((size_t) n, sizeof(int));
+    seen = calloc((size_t) n, sizeof(int));
+    pfds = calloc((size_t) n * 2, sizeof *pfds);
     double *us = malloc(sizeof(double) * (size_t) (rounds * MODES)), *ratio = malloc(sizeof(double) * (size_t) rounds);
     for (int rd = 0; rd < rounds; rd++) {
         for (int k = 0; k < MODES; k++) {
@@ -243,11 +304,11 @@ int main(int argc, char **argv) {
         }
     }
     printf("# C, rand workload: N = %d, %d active, %d iterations, %d rounds\n", n, ACTIVE, iters, rounds);
-    printf("%-8s %10s %8s %8s %8s\n", "mode", "us/iter", "ratio", "q1", "q3");
+    printf("%-12s %10s %8s %8s %8s\n", "mode", "us/iter", "ratio", "q1", "q3");
     for (int mode = 0; mode < MODES; mode++) {
         for (int rd = 0; rd < rounds; rd++) ratio[rd] = us[mode * rounds + rd] / us[EPOLL * rounds + rd];
         double q1 = quantile(ratio, rounds, 0.25), med = quantile(ratio, rounds, 0.5), q3 = quantile(ratio, rounds, 0.75);
-        printf("%-8s %10.2f %8.3f %8.3f %8.3f\n", names[mode], quantile(us + mode * rounds, rounds, 0.5), med, q1, q3);
+        printf("%-12s %10.2f %8.3f %8.3f %8.3f\n", names[mode], quantile(us + mode * rounds, rounds, 0.5), med, q1, q3);
     }
     return 0;
 }
