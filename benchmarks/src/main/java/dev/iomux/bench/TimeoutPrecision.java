@@ -1,15 +1,20 @@
 package dev.iomux.bench;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
+import dev.iomux.Events;
 import dev.iomux.ReadyHandler;
 import dev.iomux.Selector;
 import dev.iomux.Selectors;
 import dev.iomux.io.Descriptors;
+import dev.iomux.spi.Kernel;
+import dev.iomux.spi.NativeBuffer;
+import dev.iomux.spi.PollBits;
 
 /**
  * How long a timed select with nothing ready really waits: {@code select(50 µs)} on a pipe that stays
@@ -21,7 +26,9 @@ import dev.iomux.io.Descriptors;
  * </pre>
  *
  * Defaults: 50 µs, 10,000 selects (after 2,000 of warm-up), backends select, poll and epoll. Uses the
- * allocation-free {@code select(long, TimeUnit, ReadyHandler)}.
+ * allocation-free {@code select(long, TimeUnit, ReadyHandler)}. The backend {@code kernel} is no selector:
+ * the same ppoll(2) made through {@link Kernel#poll(long, int, long, NativeBuffer)} alone, what the JVM
+ * and the native call cost without the selector's bookkeeping.
  */
 public final class TimeoutPrecision {
     private TimeoutPrecision() {
@@ -45,16 +52,17 @@ public final class TimeoutPrecision {
         };
         try {
             for (String backend : backends) {
-                try (Selector sel = Selectors.open(backend)) {
-                    sel.register(pipe[0], dev.iomux.Events.READ);
+                try (Waits waits = backend.equals("kernel") ? new PpollWaits(pipe[0]) : new SelectorWaits(backend,
+                        pipe[0], handler)) {
+                    long nanos = TimeUnit.MICROSECONDS.toNanos(micros);
                     for (int i = 0; i < 2_000; i++) {
-                        sel.select(micros, TimeUnit.MICROSECONDS, handler);
+                        waits.waitFor(nanos);
                     }
                     long[] took = new long[selects];
                     long allocBefore = threads.getThreadAllocatedBytes(self);
                     for (int i = 0; i < selects; i++) {
                         long t0 = System.nanoTime();
-                        sel.select(micros, TimeUnit.MICROSECONDS, handler);
+                        waits.waitFor(nanos);
                         took[i] = System.nanoTime() - t0;
                     }
                     long allocated = threads.getThreadAllocatedBytes(self) - allocBefore;
@@ -71,6 +79,63 @@ public final class TimeoutPrecision {
         } finally {
             Descriptors.close(pipe[0]);
             Descriptors.close(pipe[1]);
+        }
+    }
+
+    /** One timed wait with nothing ready, made again and again. */
+    private interface Waits extends AutoCloseable {
+        void waitFor(long nanos) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /** Through a selector of one backend. */
+    private static final class SelectorWaits implements Waits {
+        private final Selector sel;
+        private final ReadyHandler handler;
+
+        SelectorWaits(String backend, int fd, ReadyHandler handler) throws IOException {
+            this.sel = Selectors.open(backend);
+            this.handler = handler;
+            sel.register(fd, Events.READ);
+        }
+
+        @Override
+        public void waitFor(long nanos) throws IOException {
+            sel.select(nanos, TimeUnit.NANOSECONDS, handler);
+        }
+
+        @Override
+        public void close() throws IOException {
+            sel.close();
+        }
+    }
+
+    /** ppoll(2) on one pollfd, through the SPI's {@link Kernel}, as the poll backend makes it. */
+    private static final class PpollWaits implements Waits {
+        private final NativeBuffer pollfd = NativeBuffer.allocate(8);
+        private final NativeBuffer timespec = NativeBuffer.allocate(Kernel.TIMESPEC_SIZE);
+        private final int fd;
+
+        PpollWaits(int fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public void waitFor(long nanos) throws IOException {
+            pollfd.putInt(0, fd);
+            pollfd.putShort(4, (short) PollBits.POLLIN);
+            pollfd.putShort(6, (short) 0);
+            if (Kernel.poll(pollfd.address(), 1, nanos, timespec) != 0) {
+                throw new AssertionError("nothing should be ready on fd " + fd);
+            }
+        }
+
+        @Override
+        public void close() {
+            pollfd.free();
+            timespec.free();
         }
     }
 }
