@@ -26,8 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * that key, in its registered directions only (REPORT-MASKED), for as long as it stays registered;
  * unregister still works, and afterwards nothing is reported and nothing spins (REPORT-NO-SPIN).
  *
- * <p>No descriptor is opened between a close and the selects that follow it, so that the number is not
- * reused under the registration.
+ * <p>The descriptor closed is first moved to a high number ({@link Fds#moveHigh}), which nothing the JVM opens
+ * in the meantime takes, so that the number is not reused under the registration.
  */
 @ExtendWith(LeakCheck.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -37,6 +37,7 @@ class PollClosedFdTest {
     void aReadEndClosedBehindTheSelectorsBackIsReportedAsAnErrorUntilUnregistered() throws IOException {
         try (Fds fds = new Fds(); PollSelector sel = open()) {
             int[] p = fds.pipe();
+            p[0] = fds.moveHigh(p[0]);
             sel.register(p[0], READ, "closed");
             assertThat(sel.selectNow()).isEmpty();
             PollInspector.mark(sel);
@@ -64,6 +65,7 @@ class PollClosedFdTest {
     void aWriteEndClosedBehindTheSelectorsBackIsReportedInItsWriteInterest() throws IOException {
         try (Fds fds = new Fds(); PollSelector sel = open()) {
             int[] p = fds.pipe();
+            p[1] = fds.moveHigh(p[1]);
             int[] other = fds.pipe();
             Fds.write(other[1], 1);
             sel.register(p[1], WRITE, "closed");
@@ -92,6 +94,7 @@ class PollClosedFdTest {
         // reported as POLLNVAL by the next poll. Here the wait ends by timeout; a wakeup would do too.
         try (Fds fds = new Fds(); PollSelector sel = open()) {
             int[] p = fds.pipe();
+            p[0] = fds.moveHigh(p[0]);
             sel.register(p[0], READ, "closed");
             Thread closer = new Thread(() -> {
                 try {

@@ -155,6 +155,27 @@ public final class Fds implements AutoCloseable {
         return fd;
     }
 
+    /**
+     * Moves {@code fd} to the lowest free number from 900 up (dup2(2), then close(2) of the old number),
+     * tracked in its place. open, pipe and socket hand out the lowest free number, so a high one closed
+     * behind a selector's back stays closed while a test watches it, whatever the JVM opens meanwhile (a
+     * jar, a class file) in this or another thread.
+     *
+     * @param fd a tracked descriptor
+     * @return its new number
+     * @throws IOException if dup2(2) fails (RLIMIT_NOFILE below the number) or close(2) does
+     */
+    public int moveHigh(int fd) throws IOException {
+        int high = 900;
+        while (Descriptors.isOpen(high)) {
+            high++;
+        }
+        Descriptors.dup2(fd, high);
+        track(high);
+        close(fd);
+        return high;
+    }
+
     private int[] track(int[] fds) {
         for (int fd : fds) {
             open.add(fd);
